@@ -1,0 +1,22 @@
+/** One inventory host after group/host variable merging. Plain data. */
+export interface InventoryHost {
+  name: string;
+  /** Groups the host belongs to, including "all" and every ancestor group. */
+  groups: string[];
+  connection: ConnectionSpec;
+  /** All variables visible to the host (host > child group > parent group > all). */
+  vars: Record<string, unknown>;
+}
+
+export interface ConnectionSpec {
+  /** Address to connect to; default the host's name. */
+  address: string;
+  port: number;
+  user: string;
+  /** Identity file path (~ expanded); undefined = ssh-agent, then the default key files. */
+  keyFile?: string;
+  /** Run remote commands through `sudo -n` (user is not root). */
+  become: boolean;
+  /** known_hosts file to check host keys against; default ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
+}
