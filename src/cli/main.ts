@@ -1,0 +1,186 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { InputError, InputErrors } from "../errors.js";
+import { loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
+import { loadPlaybook, resolveDesired } from "../playbook/index.js";
+import { createSecretResolver } from "../secrets/resolve.js";
+import { createRedactor } from "../secrets/redact.js";
+import type { Secret } from "../secrets/secret.js";
+import type { PostfixState } from "../postfix/state.js";
+import { runAll } from "../engine/run-all.js";
+import type { HostJob, RunMode } from "../engine/host-run.js";
+import type { HostOutcome } from "../engine/outcome.js";
+import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
+import { checkLine, hostReport, recap } from "../report/text.js";
+import { jsonReport } from "../report/json.js";
+import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
+import { factsReport } from "../report/facts.js";
+import { EXIT, EXIT_CODES_HELP } from "./usage.js";
+
+/**
+ * The command line. `run(argv)` returns the exit code instead of exiting, so tests can call it in
+ * process; bin/provision.js is the only caller that touches process.exitCode.
+ */
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  color: boolean;
+}
+
+const defaultIo = (): Io => ({
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+
+interface CommonOptions {
+  inventory: string;
+  limit?: string;
+  json?: boolean;
+  forks: number;
+  hostKeyChecking: HostKeyChecking;
+  connectTimeout: number;
+}
+
+export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  // Until secrets are loaded there is nothing to mask; afterwards every line passes the redactor.
+  let redact = (text: string) => text;
+  const out = (text: string) => io.out(redact(text));
+  const err = (text: string) => io.err(redact(text));
+
+  const program = new Command("provision")
+    .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err })
+    .showHelpAfterError();
+
+  const common = (command: Command) =>
+    command
+      .option("-i, --inventory <file>", "inventory file", "inventories/hosts.yaml")
+      .option("-l, --limit <pattern>", "only hosts matching this Ansible pattern (nas,pi  home:!pi  pi*)")
+      .option("--json", "print one JSON document on stdout")
+      .option("-f, --forks <n>", "hosts worked on at once", positiveInt, 10)
+      .addOption(
+        new Option("--host-key-checking <mode>", "unknown host keys: refuse (strict) or record (accept-new)")
+          .choices(["strict", "accept-new"])
+          .default("strict"),
+      )
+      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15);
+
+  const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
+    const loaded = await load(mode, playbook, options);
+    redact = createRedactor(loaded.secrets);
+    for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+    const outcomes = await runAll(loaded.jobs, mode, {
+      ...DEFAULT_SESSION_OPTIONS,
+      connectTimeoutMs: options.connectTimeout * 1000,
+      hostKeyChecking: options.hostKeyChecking,
+      forks: options.forks,
+    });
+    exitCode = exitCodeFor(outcomes, mode);
+    report(mode, outcomes, options, exitCode, { out, err, color: io.color });
+  };
+
+  common(program.command("apply").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
+    .description("make every host match the playbook (preview with --dry-run)")
+    .option("-n, --dry-run", "show what would change and change nothing")
+    .option("-d, --diff", "show a unified diff of every changed file (always on with --dry-run)")
+    .action((playbook: string, options: CommonOptions & Extra) =>
+      execute(options.dryRun ? "dry-run" : "apply", playbook, options),
+    );
+
+  common(program.command("check").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
+    .description("report drift from the playbook; never changes anything (exit 2 on drift)")
+    .option("--prom-file <file>", "also write Prometheus textfile-collector metrics to this file")
+    .action((playbook: string, options: CommonOptions & Extra) => execute("check", playbook, options));
+
+  common(program.command("facts"))
+    .description("show each host's Postfix version, table types and postconf -n")
+    .action((options: CommonOptions & Extra) => execute("facts", undefined, options));
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    if (error instanceof InputError || error instanceof InputErrors) {
+      err(`error: ${error.message}\nNothing was changed on any host.\n`);
+      return EXIT.error;
+    }
+    err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.error;
+  }
+  return exitCode;
+}
+
+interface Extra {
+  dryRun?: boolean;
+  diff?: boolean;
+  promFile?: string;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+
+interface Loaded {
+  jobs: HostJob[];
+  secrets: Secret[];
+  warnings: string[];
+}
+
+/** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
+async function load(mode: RunMode, playbookFile: string | undefined, options: CommonOptions): Promise<Loaded> {
+  const inventory: Inventory = loadInventory(options.inventory);
+  const selected = selectHosts(inventory, options.limit);
+  if (selected.length === 0) throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
+  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  if (mode === "facts" || !playbookFile) {
+    return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
+  }
+  const playbook = loadPlaybook(playbookFile);
+  const { states, warnings } = await resolveDesired(playbook, inventory, selected, createSecretResolver());
+  const jobs = selected
+    .filter((name) => states.has(name))
+    .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
+  if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
+  return { jobs, secrets: [...states.values()].flatMap(secretsOf), warnings };
+}
+
+function secretsOf(state: PostfixState): Secret[] {
+  const secrets: Secret[] = [];
+  if (state.relay?.password) secrets.push(state.relay.password);
+  for (const sender of Object.values(state.senders ?? {})) if (sender.password) secrets.push(sender.password);
+  return secrets;
+}
+
+export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {
+  if (outcomes.some((o) => o.status === "failed")) return EXIT.error;
+  if (outcomes.some((o) => o.status === "unreachable")) return EXIT.unreachable;
+  if (mode === "check" && outcomes.some((o) => o.status === "drift")) return EXIT.drift;
+  return EXIT.ok;
+}
+
+function report(mode: RunMode, outcomes: HostOutcome[], options: CommonOptions & Extra, exitCode: number, io: Io) {
+  if (mode === "check" && options.promFile) writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
+  if (options.json) {
+    io.out(jsonReport(mode, outcomes, exitCode));
+    return;
+  }
+  if (mode === "facts") {
+    io.out(outcomes.map(factsReport).join("\n") + "\n");
+    return;
+  }
+  if (mode === "check") {
+    io.out(outcomes.map(checkLine).join("\n") + "\n");
+    return;
+  }
+  const textOptions = { mode, diff: mode === "dry-run" || Boolean(options.diff), color: io.color } as const;
+  io.out(outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") + "\n\n" + recap(outcomes, io.color) + "\n");
+  if (mode === "dry-run") io.out("Dry run: nothing was changed on any host.\n");
+}

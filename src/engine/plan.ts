@@ -1,0 +1,162 @@
+import type { DesiredConfig, DesiredTable } from "../postfix/derive.js";
+import { editMainCf } from "../postfix/maincf.js";
+import { maskTableText, renderTable } from "../postfix/table.js";
+import type { HostFacts, RemoteFile } from "../facts/types.js";
+import { Secret } from "../secrets/secret.js";
+
+/**
+ * plan(desired, facts): what must happen on one host to make it match the desired configuration.
+ * Pure. Dry run, drift check and apply all use the same plan; they differ only in what they do with it.
+ */
+
+export const MAIN_CF = "/etc/postfix/main.cf";
+/** main.cf must stay world-readable: sendmail/postdrop run by ordinary users read it. */
+export const MAIN_CF_MODE = 0o644;
+export const TABLE_MODE = 0o600;
+
+export type ChangeKind = "content" | "mode" | "owner" | "missing" | "stale-index" | "parameter" | "service";
+
+/** One way the host differs from the desired state, as reported to the user (no secrets). */
+export interface Change {
+  path: string;
+  what: ChangeKind;
+  /** For main.cf: the parameter names whose value changes. */
+  parameters?: string[];
+  detail: string;
+}
+
+export interface FileWrite {
+  path: string;
+  mode: number;
+  /** The whole new file; a Secret so that it can only be revealed by the code writing it to the host. */
+  content: Secret;
+  /** Masked views for diffs: null when the file does not exist yet. */
+  before: string | null;
+  after: string;
+}
+
+export interface Postmap {
+  /** `TYPE:/etc/postfix/NAME`, always typed (untyped postmap uses default_database_type). */
+  map: string;
+  indexPaths: string[];
+}
+
+export type ServiceAction = "none" | "reload" | "restart" | "start";
+
+export interface Plan {
+  changes: Change[];
+  /** Tables first, main.cf last: a table is in place before the main.cf that refers to it. */
+  writes: FileWrite[];
+  /** Files whose content is right but whose owner or mode is not: chown root:root + chmod. */
+  attributeFixes: { path: string; mode: number }[];
+  postmaps: Postmap[];
+  service: ServiceAction;
+}
+
+/** Parameters that only take effect after a full stop + start of Postfix. */
+const RESTART_PARAMETERS = new Set(["inet_interfaces", "inet_protocols"]);
+
+export function isEmptyPlan(plan: Plan): boolean {
+  return plan.changes.length === 0;
+}
+
+export function makePlan(config: DesiredConfig, facts: HostFacts): Plan {
+  const plan: Plan = { changes: [], writes: [], attributeFixes: [], postmaps: [], service: "none" };
+  for (const table of config.tables) planTable(plan, table, facts);
+  const mainParams = planMainCf(plan, config, facts);
+
+  const activates = plan.writes.length > 0 || plan.postmaps.length > 0;
+  if (activates) {
+    if (!facts.running) plan.service = "start";
+    else plan.service = mainParams.some((p) => RESTART_PARAMETERS.has(p)) ? "restart" : "reload";
+  } else if (!facts.running) {
+    plan.service = "start";
+    plan.changes.push({ path: "postfix", what: "service", detail: "Postfix is not running" });
+  }
+  return plan;
+}
+
+function planTable(plan: Plan, table: DesiredTable, facts: HostFacts): void {
+  const rendered = renderTable(table.entries);
+  const remote = facts.files.get(table.path);
+  const showRemote = (text: string) => (table.secret ? maskTableText(text, table.entries) : text);
+  const rewrite = planFile(plan, table.path, TABLE_MODE, rendered, remote, showRemote);
+  if (!table.postmap) return;
+
+  const indexes = table.indexPaths.map((path) => ({ path, file: facts.files.get(path) }));
+  let stale: string | undefined = rewrite ? "source rewritten" : undefined;
+  for (const { path, file } of indexes) {
+    if (stale) break;
+    if (!file?.exists) stale = `${path} is missing`;
+    else if ((file.mtime ?? 0) < (remote?.mtime ?? 0)) stale = `${path} is older than ${table.path}`;
+  }
+  if (stale) {
+    plan.postmaps.push({ map: `${table.type}:${table.path}`, indexPaths: table.indexPaths });
+    if (!rewrite) plan.changes.push({ path: table.path, what: "stale-index", detail: stale });
+    return;
+  }
+  // The index is current: only its owner and mode may need fixing (postmap rewrites an existing .db in
+  // place and keeps its old mode, so a 0644 index would stay world-readable).
+  for (const { path, file } of indexes) if (file) planAttributes(plan, path, TABLE_MODE, file);
+}
+
+/** main.cf is edited, never replaced: every line the play does not own stays as it is. */
+function planMainCf(plan: Plan, config: DesiredConfig, facts: HostFacts): string[] {
+  const remote = facts.files.get(MAIN_CF);
+  const edit = editMainCf(remote?.content ?? "", config.main);
+  const desired = { text: edit.text, display: edit.text };
+  const rewrite = planFile(plan, MAIN_CF, MAIN_CF_MODE, desired, remote, (text) => text, edit.changed);
+  return rewrite ? edit.changed : [];
+}
+
+/**
+ * Compare one managed file with its desired text and attributes; add a write (content) or an attribute
+ * fix to the plan. Returns whether the file is (re)written.
+ */
+function planFile(
+  plan: Plan,
+  path: string,
+  mode: number,
+  desired: { text: string; display: string },
+  remote: RemoteFile | undefined,
+  showRemote: (remoteText: string) => string,
+  parameters?: string[],
+): boolean {
+  const write = (before: string | null) =>
+    plan.writes.push({ path, mode, content: new Secret(desired.text, path), before, after: desired.display });
+  if (!remote?.exists) {
+    plan.changes.push({ path, what: "missing", detail: `${path} does not exist` });
+    write(null);
+    return true;
+  }
+  const remoteText = remote.content ?? "";
+  const rewrite = remoteText !== desired.text;
+  if (rewrite) {
+    plan.changes.push(
+      parameters && parameters.length > 0
+        ? { path, what: "parameter", parameters, detail: `parameters ${parameters.join(", ")}` }
+        : { path, what: "content", detail: "content differs" },
+    );
+    write(showRemote(remoteText));
+  }
+  planAttributes(plan, path, mode, remote, rewrite);
+  return rewrite;
+}
+
+/** Owner/mode drift. A rewritten file gets owner and mode from the write itself, so no fix is queued. */
+function planAttributes(plan: Plan, path: string, mode: number, file: RemoteFile, rewritten = false): void {
+  let fix = false;
+  if (file.mode !== mode) {
+    plan.changes.push({ path, what: "mode", detail: `mode ${octal(file.mode)}, should be ${octal(mode)}` });
+    fix = true;
+  }
+  if (file.owner !== "root" || file.group !== "root") {
+    plan.changes.push({ path, what: "owner", detail: `owner ${file.owner}:${file.group}, should be root:root` });
+    fix = true;
+  }
+  if (fix && !rewritten) plan.attributeFixes.push({ path, mode });
+}
+
+export function octal(mode: number | undefined): string {
+  return mode === undefined ? "?" : `0${mode.toString(8).padStart(3, "0")}`;
+}

@@ -1,0 +1,25 @@
+import type { SessionOptions } from "../transport/ssh.js";
+import { runHost, type HostJob, type RunMode } from "./host-run.js";
+import type { HostOutcome } from "./outcome.js";
+
+/** Run every host concurrently, at most `forks` at a time; results in inventory order. */
+export async function runAll(
+  jobs: HostJob[],
+  mode: RunMode,
+  options: SessionOptions & { forks: number },
+  onDone?: (outcome: HostOutcome) => void,
+): Promise<HostOutcome[]> {
+  const results: HostOutcome[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index]!;
+      const outcome = await runHost(job, mode, options);
+      results[index] = outcome;
+      onDone?.(outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.forks, jobs.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,70 @@
+import { HostError } from "../errors.js";
+import type { HostFacts, RemoteFile } from "./types.js";
+
+/** Parse the records printed by facts/script.ts (pure; tested with recorded output). */
+export function parseFacts(host: string, output: string): HostFacts {
+  const facts: HostFacts = {
+    hostname: "",
+    version: "",
+    defaultDatabaseType: "",
+    supportedTypes: [],
+    running: false,
+    postconfN: "",
+    files: new Map(),
+  };
+  let sawVersion = false;
+  for (const line of output.split("\n")) {
+    if (line === "") continue;
+    const fields = line.split("\t");
+    const [kind, value = ""] = fields;
+    switch (kind) {
+      case "no-postfix":
+        throw new HostError(host, "Postfix is not installed (no postconf in PATH); install the postfix package first");
+      case "hostname":
+        facts.hostname = value;
+        break;
+      case "version":
+        facts.version = value;
+        sawVersion = true;
+        break;
+      case "default_type":
+        facts.defaultDatabaseType = value;
+        break;
+      case "types":
+        facts.supportedTypes = value.split(" ").filter((t) => t !== "");
+        break;
+      case "running":
+        facts.running = value === "1";
+        break;
+      case "postconf_n":
+        facts.postconfN = Buffer.from(value, "base64").toString("utf8");
+        break;
+      case "file": {
+        const file = parseFileRecord(fields);
+        facts.files.set(file.path, file);
+        break;
+      }
+      default:
+        break; // records of the apply script (step, error) are read elsewhere
+    }
+  }
+  if (!sawVersion || facts.version === "") {
+    throw new HostError(host, "could not read the Postfix version (postconf -h mail_version printed nothing)");
+  }
+  return facts;
+}
+
+function parseFileRecord(fields: string[]): RemoteFile {
+  const [, path = "", meta = "", content] = fields;
+  if (meta === "missing") return { path, exists: false };
+  const [mode = "0", owner, group, mtime = "0"] = meta.split(" ");
+  return {
+    path,
+    exists: true,
+    mode: parseInt(mode, 8),
+    owner,
+    group,
+    mtime: Number(mtime),
+    ...(content !== undefined ? { content: Buffer.from(content, "base64").toString("utf8") } : {}),
+  };
+}

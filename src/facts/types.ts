@@ -1,0 +1,27 @@
+/** What one round trip learns about a host (see facts/script.ts). Plain data. */
+
+export interface RemoteFile {
+  path: string;
+  exists: boolean;
+  /** Permission bits, e.g. 0o600. */
+  mode?: number;
+  owner?: string;
+  group?: string;
+  /** Modification time, seconds since the epoch (fractional). */
+  mtime?: number;
+  /** Content, for files whose content was asked for (main.cf and table sources). */
+  content?: string;
+}
+
+export interface HostFacts {
+  hostname: string;
+  /** `postconf -h mail_version`, e.g. "3.7.11". */
+  version: string;
+  defaultDatabaseType: string;
+  /** `postconf -m`. */
+  supportedTypes: string[];
+  running: boolean;
+  /** `postconf -n` as printed. */
+  postconfN: string;
+  files: Map<string, RemoteFile>;
+}

@@ -1,0 +1,20 @@
+import type { HostOutcome } from "../engine/outcome.js";
+
+/** `provision facts`: what Postfix on each host is, in the words of postconf. */
+export function factsReport(outcome: HostOutcome): string {
+  if (!outcome.facts) return `${outcome.name} (${outcome.address}): ${outcome.status}: ${outcome.error ?? ""}`;
+  const f = outcome.facts;
+  const postconf = f.postconfN
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n");
+  return [
+    `${outcome.name} (${outcome.address})`,
+    `  postfix version:       ${f.version}${f.running ? " (running)" : " (not running)"}`,
+    `  default table type:    ${f.defaultDatabaseType}`,
+    `  supported table types: ${f.supportedTypes.join(" ")}`,
+    `  postconf -n:`,
+    postconf,
+  ].join("\n");
+}

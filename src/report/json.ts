@@ -1,0 +1,26 @@
+import type { HostOutcome } from "../engine/outcome.js";
+
+/** The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. */
+export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: number): string {
+  const document = {
+    command,
+    exitCode,
+    hosts: outcomes.map((o) => ({
+      name: o.name,
+      address: o.address,
+      status: o.status,
+      changes: o.changes.map((c) => ({
+        path: c.path,
+        what: c.what,
+        ...(c.parameters ? { parameters: c.parameters } : {}),
+        detail: c.detail,
+      })),
+      ...(o.steps.length > 0 ? { steps: o.steps } : {}),
+      ...(o.warnings.length > 0 ? { warnings: o.warnings } : {}),
+      ...(o.error ? { error: o.error } : {}),
+      ...(command === "facts" && o.facts ? { facts: o.facts } : {}),
+      durationMs: o.stats.durationMs,
+    })),
+  };
+  return JSON.stringify(document, null, 2) + "\n";
+}

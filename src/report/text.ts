@@ -1,0 +1,87 @@
+import pc from "picocolors";
+import type { HostOutcome } from "../engine/outcome.js";
+import type { Plan } from "../engine/plan.js";
+import { fileDiff } from "./diff.js";
+
+/** Human-readable reports. Pure: outcome -> text. Colours only when the caller asks for them. */
+
+export interface TextOptions {
+  mode: "apply" | "dry-run" | "check";
+  diff: boolean;
+  color: boolean;
+}
+
+const STATUS_LABEL: Record<HostOutcome["status"], string> = {
+  "in-sync": "ok",
+  drift: "drift",
+  changed: "changed",
+  failed: "FAILED",
+  unreachable: "UNREACHABLE",
+};
+
+export function hostReport(outcome: HostOutcome, options: TextOptions): string {
+  const c = pc.createColors(options.color);
+  const paint = { "in-sync": c.green, drift: c.yellow, changed: c.yellow, failed: c.red, unreachable: c.red }[
+    outcome.status
+  ];
+  const status = outcome.status === "drift" && options.mode === "dry-run" ? "would change" : STATUS_LABEL[outcome.status];
+  const lines = [`${c.bold(outcome.name)} (${outcome.address}): ${paint(status)}`];
+  for (const warning of outcome.warnings) lines.push(c.yellow(`  warning: ${warning}`));
+  if (outcome.error) lines.push(c.red(`  error: ${outcome.error}`));
+  for (const change of outcome.changes) {
+    const params = change.parameters ? `: ${change.parameters.join(", ")}` : "";
+    const detail = change.parameters ? "" : ` (${change.detail})`;
+    lines.push(`  ${change.what.padEnd(11)} ${change.path}${params}${detail}`);
+  }
+  if (outcome.plan && outcome.changes.length > 0 && options.mode !== "check") {
+    lines.push(...planActions(outcome.plan, options.mode === "apply" && outcome.status === "changed"));
+    if (options.diff) {
+      for (const write of outcome.plan.writes) lines.push(colorDiff(fileDiff(write), c));
+    }
+  }
+  return lines.join("\n");
+}
+
+function planActions(plan: Plan, done: boolean): string[] {
+  const verb = (now: string, future: string) => (done ? now : future);
+  const lines: string[] = [];
+  for (const write of plan.writes) lines.push(`  ${verb("wrote", "would write")} ${write.path} (root:root 0${write.mode.toString(8)})`);
+  for (const fix of plan.attributeFixes) lines.push(`  ${verb("fixed", "would fix")} ${fix.path} -> root:root 0${fix.mode.toString(8)}`);
+  for (const postmap of plan.postmaps) lines.push(`  ${verb("ran", "would run")} postmap ${postmap.map}`);
+  if (plan.service !== "none") lines.push(`  ${verb("ran", "would run")} postfix ${plan.service}`);
+  return lines;
+}
+
+function colorDiff(diff: string, c: ReturnType<typeof pc.createColors>): string {
+  return diff
+    .split("\n")
+    .map((line) => {
+      if (line.startsWith("+++") || line.startsWith("---")) return c.bold(line);
+      if (line.startsWith("+")) return c.green(line);
+      if (line.startsWith("-")) return c.red(line);
+      if (line.startsWith("@@")) return c.cyan(line);
+      return line;
+    })
+    .map((line) => `    ${line}`)
+    .join("\n")
+    .trimEnd();
+}
+
+/** One line per host plus counts, like Ansible's PLAY RECAP. */
+export function recap(outcomes: HostOutcome[], color: boolean): string {
+  const c = pc.createColors(color);
+  const width = Math.max(4, ...outcomes.map((o) => o.name.length));
+  const lines = [c.bold("RECAP")];
+  for (const o of outcomes) {
+    lines.push(`  ${o.name.padEnd(width)}  ${o.status.padEnd(11)} changes=${o.changes.length}`);
+  }
+  return lines.join("\n");
+}
+
+/** The terse drift-check line per host, for cron mail and timers. */
+export function checkLine(outcome: HostOutcome): string {
+  if (outcome.status === "in-sync") return `${outcome.name}: in sync`;
+  if (outcome.error) return `${outcome.name}: ${outcome.status}: ${outcome.error}`;
+  const what = outcome.changes.map((c) => `${c.path} ${c.what}${c.parameters ? ` (${c.parameters.join(", ")})` : ""}`);
+  return `${outcome.name}: drift: ${what.join("; ")}`;
+}
