@@ -64,29 +64,20 @@ function normalise(value: string): string {
 }
 
 function parse(lines: RawLine[]): LogicalLine[] {
-  const logical: LogicalLine[] = [];
-  let current: (LogicalLine & { pieces: string[] }) | undefined;
-  const finish = () => {
-    if (current) logical.push({ name: current.name, lines: current.lines, value: normalise(current.pieces.join(" ")) });
-  };
+  const logical: (Omit<LogicalLine, "value"> & { pieces: string[] })[] = [];
   lines.forEach(({ body }, index) => {
     if (/^\s*(#|$)/.test(body)) return; // blank or comment: skipped, does not end a logical line
+    const current = logical.at(-1);
     if (/^\s/.test(body)) {
-      if (current) {
-        current.lines.push(index);
-        current.pieces.push(body);
-      }
+      current?.lines.push(index);
+      current?.pieces.push(body);
       return;
     }
-    finish();
     // Postfix's split_nameval(): the name ends at whitespace or "=", then "=" must follow.
     const match = /^([^\s=]+)\s*=(.*)$/.exec(body);
-    current = match
-      ? { name: match[1], lines: [index], value: "", pieces: [match[2] ?? ""] }
-      : { lines: [index], value: "", pieces: [] };
+    logical.push({ name: match?.[1], lines: [index], pieces: match ? [match[2] ?? ""] : [] });
   });
-  finish();
-  return logical;
+  return logical.map(({ name, lines, pieces }) => ({ name, lines, value: normalise(pieces.join(" ")) }));
 }
 
 /** Effective parameter values: the last definition wins, continuation lines joined, whitespace normalised. */

@@ -58,7 +58,10 @@ export function validateEntries(entries: readonly TableEntry[], table?: string):
  * entries always give the same bytes. `text` reveals secrets (it is written to the host); `display` masks
  * them (it is shown to users).
  */
-export function renderTable(entries: readonly TableEntry[], table?: string): { text: string; display: string } {
+export function renderTable(
+  entries: readonly TableEntry[],
+  table?: string,
+): { text: string; display: string } {
   validateEntries(entries, table);
   const sorted = [...entries].sort((a, b) => compareCodePoints(a.key.toLowerCase(), b.key.toLowerCase()));
   const render = (show: (value: SecretText) => string) =>

@@ -1,0 +1,428 @@
+import { InputError } from "../errors.js";
+import type { SecretText } from "../secrets/secret.js";
+import type { PostfixHostInfo } from "./host-info.js";
+import { validateParamName, validateParamValue } from "./maincf.js";
+import { formatNextHop, isImplicitTls } from "./relay.js";
+import type { NextHop, PostfixState, RelaySpec, SenderSpec } from "./state.js";
+import { validateEntries, type TableEntry } from "./table.js";
+import { indexPathsFor, KEY_VALUE_TYPES, needsPostmap, resolveTableType } from "./tabletypes.js";
+import { FEATURE_GATES, requireFeature } from "./version.js";
+
+/** A lookup table the tool owns whole: /etc/postfix/NAME, referenced by `parameter`. */
+export interface DesiredTable {
+  name: string;
+  path: string;
+  type: string;
+  parameter: string;
+  entries: TableEntry[];
+  /** Holds passwords: shown masked, never in a diff. */
+  secret: boolean;
+  /** Whether `postmap TYPE:PATH` builds an index for it. */
+  postmap: boolean;
+  indexPaths: string[];
+}
+
+/** Everything one host's Postfix should be: main.cf edits (null = remove) and the tables. */
+export interface DesiredConfig {
+  main: Record<string, string | null>;
+  tables: DesiredTable[];
+}
+
+const POSTFIX_DIR = "/etc/postfix";
+
+/** Tables the tool derives itself; `tables:` may not use these names. */
+const BUILTIN_TABLES: Partial<Record<string, string>> = {
+  generic: "generic:",
+  canonical: "canonical:",
+  virtual: "virtual:",
+  sasl_passwd: "relay:/senders:",
+  sender_relay: "senders:",
+};
+/** Files of Postfix itself that a `tables:` entry must never overwrite. */
+const POSTFIX_FILES = [
+  "main.cf",
+  "master.cf",
+  "postfix-files",
+  "postfix-script",
+  "post-install",
+  "makedefs.out",
+];
+const INDEX_OR_CONFIG = /\.(db|lmdb|cdb|dir|pag|cf)$/;
+
+/**
+ * The relay/SASL/TLS-client parameters the tool owns whole once `relay:` or `senders:` is declared:
+ * whatever the state does not need is removed, so e.g. leaving port 465 drops smtp_tls_wrappermode.
+ * The order is the order they appear in DesiredConfig.main.
+ */
+const RELAY_PARAMS = [
+  "relayhost",
+  "smtp_sasl_auth_enable",
+  "smtp_sasl_password_maps",
+  "smtp_sasl_security_options",
+  "smtp_sasl_tls_security_options",
+  "smtp_sasl_mechanism_filter",
+  "smtp_tls_security_level",
+  "smtp_tls_wrappermode",
+  "smtp_sender_dependent_authentication",
+  "sender_dependent_relayhost_maps",
+] as const;
+
+/** Which playbook option sets each relay parameter, for conflict messages. */
+const RELAY_OPTION: Record<(typeof RELAY_PARAMS)[number], string> = {
+  relayhost: "relay: (host, port, mx)",
+  smtp_sasl_auth_enable: "relay:/senders: username and password",
+  smtp_sasl_password_maps: "relay:/senders: username and password",
+  smtp_sasl_security_options: "relay: security_options",
+  smtp_sasl_tls_security_options: "relay: security_options",
+  smtp_sasl_mechanism_filter: "relay: mechanisms",
+  smtp_tls_security_level: "relay: tls",
+  smtp_tls_wrappermode: "relay: port (465 = wrapper mode)",
+  smtp_sender_dependent_authentication: "senders:",
+  sender_dependent_relayhost_maps: "senders:",
+};
+
+/** smtp_tls_security_level values; the mandatory ones are what wrapper mode (port 465) needs. */
+const TLS_LEVELS = ["none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure"];
+const MANDATORY_TLS = ["encrypt", "dane-only", "fingerprint", "verify", "secure"];
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** user@domain or @domain, as sender_dependent_relayhost_maps and sasl_passwd look senders up. */
+const SENDER = /^[^\s@"]*@[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+interface Derived {
+  value: string | null;
+  /** The playbook option that sets it. */
+  option: string;
+}
+
+/**
+ * The desired Postfix configuration of one host, from its merged playbook state and its facts. Pure: it
+ * only validates and computes. Throws InputError for a state no host could use, HostError for one this
+ * host cannot (its Postfix version or table types).
+ */
+export function deriveConfig(state: PostfixState, host: PostfixHostInfo): DesiredConfig {
+  const derived = new Map<string, Derived>();
+  const tables: DesiredTable[] = [];
+  let playType: string | undefined;
+  // Resolved on first use, so an unsupported table_type only matters when a table needs it.
+  const tableType = (): string => (playType ??= resolvePlayType(state.tableType, host));
+  const addTable = (
+    name: string,
+    parameter: string,
+    entries: TableEntry[],
+    secret = false,
+    type = tableType(),
+  ) => {
+    validateEntries(entries, name);
+    const path = `${POSTFIX_DIR}/${name}`;
+    tables.push({
+      name,
+      path,
+      type,
+      parameter,
+      entries,
+      secret,
+      postmap: needsPostmap(type),
+      indexPaths: indexPathsFor(type, path),
+    });
+    return `${type}:${path}`;
+  };
+
+  if (state.generic) {
+    requireFeature(
+      host,
+      FEATURE_GATES.genericMaps,
+      "use canonical: (canonical_maps), the SOHO guide's solution for Postfix <= 2.1",
+    );
+    const ref = addTable("generic", "smtp_generic_maps", plainEntries(state.generic));
+    derived.set("smtp_generic_maps", { value: ref, option: "generic:" });
+  }
+  if (state.canonical) {
+    const ref = addTable("canonical", "canonical_maps", plainEntries(state.canonical));
+    derived.set("canonical_maps", { value: ref, option: "canonical:" });
+  }
+  if (state.virtual) {
+    const ref = addTable("virtual", "virtual_alias_maps", plainEntries(state.virtual));
+    derived.set("virtual_alias_maps", { value: ref, option: "virtual:" });
+  }
+
+  const senders = Object.entries(state.senders ?? {});
+  if (state.relay || senders.length > 0) {
+    const relay = deriveRelay(state.relay, senders, host);
+    const values: Partial<Record<(typeof RELAY_PARAMS)[number], string | null>> = { ...relay.main };
+    if (relay.sasl.length > 0) {
+      values.smtp_sasl_password_maps = addTable("sasl_passwd", "smtp_sasl_password_maps", relay.sasl, true);
+    }
+    if (relay.senderRelay.length > 0) {
+      values.sender_dependent_relayhost_maps = addTable(
+        "sender_relay",
+        "sender_dependent_relayhost_maps",
+        relay.senderRelay,
+      );
+    }
+    for (const name of RELAY_PARAMS) {
+      derived.set(name, { value: values[name] ?? null, option: RELAY_OPTION[name] });
+      if (name === "relayhost") {
+        // Debian's "Local only" install sets both to `error`: with a relay, mail would never leave.
+        for (const transport of ["default_transport", "relay_transport"]) {
+          if (!Object.hasOwn(state.main, transport)) {
+            derived.set(transport, { value: null, option: "relay:/senders: (set it in main: to keep one)" });
+          }
+        }
+      }
+    }
+  }
+
+  const byParameter = new Map<string, string>();
+  for (const [name, spec] of Object.entries(state.tables ?? {}).sort(([a], [b]) => byName(a, b))) {
+    const at = `tables.${name}`;
+    validateTableName(name);
+    const type =
+      spec.type === undefined || spec.type === "auto"
+        ? tableType()
+        : resolveTableType(checkKeyValueType(spec.type, `${at}.type`), host);
+    try {
+      validateParamName(spec.parameter);
+    } catch (e) {
+      throw new InputError((e as Error).message, { path: `${at}.parameter` });
+    }
+    const claimed = derived.get(spec.parameter) ?? byParameter.get(spec.parameter);
+    if (claimed !== undefined) {
+      const by = typeof claimed === "string" ? `tables.${claimed}` : claimed.option;
+      throw new InputError(
+        `${spec.parameter} is already set by ${by}; a table parameter can come from one place only ` +
+          `(merge the entries into one table)`,
+        { path: `${at}.parameter` },
+      );
+    }
+    byParameter.set(spec.parameter, name);
+    const ref = addTable(name, spec.parameter, plainEntries(spec.entries), false, type);
+    derived.set(spec.parameter, { value: ref, option: at });
+  }
+
+  const main: Record<string, string | null> = {};
+  for (const [name, { value }] of derived) main[name] = value;
+  for (const [name, value] of Object.entries(state.main)) {
+    try {
+      validateParamName(name);
+      if (value !== null) validateParamValue(name, value);
+    } catch (e) {
+      throw new InputError((e as Error).message, { path: `postfix.main.${name}` });
+    }
+    const own = derived.get(name);
+    if (own === undefined) {
+      main[name] = value;
+    } else if (!sameValue(own.value, value)) {
+      throw new InputError(
+        `${name} is controlled by the playbook option ${own.option}, which makes it ${show(own.value)}; ` +
+          `remove it from main: (it says ${show(value)}) or change ${own.option}`,
+        { path: `postfix.main.${name}` },
+      );
+    }
+  }
+
+  tables.sort((a, b) => byName(a.name, b.name));
+  return { main, tables };
+}
+
+function resolvePlayType(requested: string, host: PostfixHostInfo): string {
+  if (requested === "auto") {
+    return checkKeyValueType(resolveTableType(requested, host), "postfix.table_type", host);
+  }
+  return resolveTableType(checkKeyValueType(requested, "postfix.table_type"), host);
+}
+
+function checkKeyValueType(type: string, path: string, host?: PostfixHostInfo): string {
+  if (KEY_VALUE_TYPES.includes(type)) return type;
+  const source = host ? `the default_database_type of host ${host.name}, "${type}",` : `type "${type}"`;
+  throw new InputError(
+    `${source} cannot hold a "key value" table managed by provision; use auto or one of ` +
+      KEY_VALUE_TYPES.join(", "),
+    { path },
+  );
+}
+
+function validateTableName(name: string): void {
+  const path = `tables.${name}`;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) {
+    throw new InputError(
+      `table name ${JSON.stringify(name)} must be a plain file name in ${POSTFIX_DIR} ` +
+        `(letters, digits, "_", "-", "."; not starting with ".")`,
+      { path },
+    );
+  }
+  const option = Object.hasOwn(BUILTIN_TABLES, name) ? BUILTIN_TABLES[name] : undefined;
+  if (option !== undefined) {
+    throw new InputError(`"${name}" is managed through the ${option} option; choose another table name`, {
+      path,
+    });
+  }
+  if (POSTFIX_FILES.includes(name) || INDEX_OR_CONFIG.test(name)) {
+    throw new InputError(
+      `table name "${name}" would overwrite a Postfix configuration or index file; choose another name`,
+      { path },
+    );
+  }
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function plainEntries(entries: Record<string, string>): TableEntry[] {
+  return Object.entries(entries).map(([key, value]) => ({ key, value: [value] }));
+}
+
+function sameValue(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim();
+}
+
+function show(value: string | null): string {
+  return value === null ? "removed" : JSON.stringify(value);
+}
+
+interface RelayConfig {
+  main: Partial<Record<(typeof RELAY_PARAMS)[number], string>>;
+  sasl: TableEntry[];
+  senderRelay: TableEntry[];
+}
+
+/** relay: and senders: -> the relay parameters (except the two table references) and table entries. */
+function deriveRelay(
+  relay: RelaySpec | undefined,
+  senders: [string, SenderSpec][],
+  host: PostfixHostInfo,
+): RelayConfig {
+  const main: RelayConfig["main"] = {};
+  const sasl: TableEntry[] = [];
+  const senderRelay: TableEntry[] = [];
+  const hops: { path: string; hop: NextHop }[] = [];
+
+  if (relay) {
+    const nexthop = atPath("postfix.relay", () => formatNextHop(relay));
+    main.relayhost = nexthop;
+    hops.push({ path: "postfix.relay", hop: relay });
+    const login = credentials(relay, "postfix.relay");
+    if (login) sasl.push({ key: nexthop, value: login });
+  }
+
+  if (senders.length > 0) {
+    requireFeature(
+      host,
+      FEATURE_GATES.senderDependent,
+      "remove senders: and send through one relay: for all senders, or upgrade Postfix",
+    );
+    main.smtp_sender_dependent_authentication = "yes";
+    for (const [sender, spec] of senders) {
+      const path = `postfix.senders.${sender}`;
+      if (!SENDER.test(sender)) {
+        const why = `sender ${JSON.stringify(sender)} must be an address user@domain or a domain @domain`;
+        throw new InputError(why, { path });
+      }
+      const nexthop = atPath(`${path}.relay`, () => formatNextHop(spec.relay));
+      hops.push({ path: `${path}.relay`, hop: spec.relay });
+      senderRelay.push({ key: sender, value: [nexthop] });
+      const login = credentials(spec, path);
+      if (login) sasl.push({ key: sender, value: login });
+    }
+  }
+
+  // One smtp transport has one smtp_tls_wrappermode: it cannot talk to port 465 and STARTTLS ports at once.
+  const implicit = hops.filter(({ hop, path }) => atPath(path, () => isImplicitTls(hop.port)));
+  if (implicit.length > 0 && implicit.length < hops.length) {
+    const other = hops.find((h) => !implicit.includes(h));
+    throw new InputError(
+      `${implicit[0]?.path} uses port 465 (TLS wrapper mode) but ${other?.path} does not; one Postfix ` +
+        `smtp transport has one smtp_tls_wrappermode setting, so use the same kind of port for every ` +
+        `relay (port 587 / submission with STARTTLS works with almost every provider)`,
+    );
+  }
+  if (implicit.length > 0) {
+    requireFeature(host, FEATURE_GATES.tlsWrapperMode, "use port 587 (submission) with STARTTLS instead");
+    main.smtp_tls_wrappermode = "yes";
+  }
+
+  const authenticates = sasl.length > 0;
+  if (authenticates) {
+    main.smtp_sasl_auth_enable = "yes";
+    const options = atPath("postfix.relay.security_options", () =>
+      optionList(relay?.securityOptions ?? ["noanonymous"]),
+    );
+    main.smtp_sasl_security_options = options;
+    main.smtp_sasl_tls_security_options = options;
+    const mechanisms = atPath("postfix.relay.mechanisms", () => optionList(relay?.mechanisms ?? []));
+    if (mechanisms !== "") main.smtp_sasl_mechanism_filter = mechanisms;
+  } else if (relay?.securityOptions !== undefined || relay?.mechanisms !== undefined) {
+    throw new InputError("security_options and mechanisms only apply with a username and password", {
+      path: "postfix.relay",
+    });
+  }
+
+  // A password must not cross the network in clear: encrypt by default when logging in. Without a login,
+  // opportunistic TLS (Debian's own default) rather than Postfix's compiled-in none.
+  const tls = relay?.tls ?? (authenticates || implicit.length > 0 ? "encrypt" : "may");
+  if (!TLS_LEVELS.includes(tls)) {
+    throw new InputError(`unknown TLS level ${JSON.stringify(tls)}: use one of ${TLS_LEVELS.join(", ")}`, {
+      path: "postfix.relay.tls",
+    });
+  }
+  if (implicit.length > 0 && !MANDATORY_TLS.includes(tls)) {
+    throw new InputError(
+      `port 465 (TLS wrapper mode) needs tls: encrypt or stronger (${MANDATORY_TLS.join(", ")}); ` +
+        `with "${tls}" Postfix skips the server and mail is deferred`,
+      { path: "postfix.relay.tls" },
+    );
+  }
+  main.smtp_tls_security_level = tls;
+  return { main, sasl, senderRelay };
+}
+
+/** The sasl_passwd value `username:password`, or undefined without credentials. */
+function credentials(
+  spec: { username?: string; password?: SenderSpec["password"] },
+  path: string,
+): SecretText | undefined {
+  const { username, password } = spec;
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined) {
+    throw new InputError("a password is given without a username; give both or neither", { path });
+  }
+  if (password === undefined) {
+    throw new InputError("a username is given without a password; give both or neither", { path });
+  }
+  const bad = (what: string) => new InputError(what, { path: `${path}.username` });
+  if (username === "") throw bad("the username is empty");
+  if (username.includes(":")) throw bad('the username contains ":", which separates it from the password');
+  if (CONTROL.test(username)) throw bad("the username contains a newline or another control character");
+  if (username.trim() !== username) throw bad("the username has leading or trailing whitespace");
+  // Never quote the password itself: only where it came from.
+  const from = `the password (from ${password.source})`;
+  const revealed = password.reveal();
+  const badPassword = (what: string) => new InputError(`${from} ${what}`, { path: `${path}.password` });
+  if (revealed === "") throw badPassword("is empty");
+  if (CONTROL.test(revealed)) throw badPassword("contains a newline or another control character");
+  if (revealed.trim() !== revealed) {
+    throw badPassword("has leading or trailing whitespace, which Postfix would strip");
+  }
+  return [`${username}:`, password] satisfies SecretText;
+}
+
+/** ["plain, login"] or ["plain", "login"] -> "plain, login"; each option a plain word. */
+function optionList(options: readonly string[]): string {
+  const words = options.flatMap((o) => o.split(/[\s,]+/)).filter((w) => w !== "");
+  const bad = words.find((w) => !/^[A-Za-z0-9_-]+$/.test(w));
+  if (bad !== undefined) throw new InputError(`${JSON.stringify(bad)} is not a valid option name`);
+  return words.join(", ");
+}
+
+/** Runs `f`, re-throwing its InputError with `path` in front so the user sees which option is wrong. */
+function atPath<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && e.path === undefined) throw new InputError(e.message, { path });
+    throw e;
+  }
+}

@@ -1,0 +1,43 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { parseFacts } from "../../../src/facts/parse.js";
+import { factsScript } from "../../../src/facts/script.js";
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}`, import.meta.url), "utf8");
+
+describe("facts", () => {
+  it("parses the facts of a fresh Debian 'Local only' Postfix (recorded output)", () => {
+    const facts = parseFacts("nas", fixture("debian-local-only.txt"));
+    expect(facts.version).to.equal("3.7.11");
+    expect(facts.defaultDatabaseType).to.equal("hash");
+    expect(facts.supportedTypes).to.include.members(["hash", "btree", "regexp", "texthash"]);
+    expect(facts.running).to.equal(false);
+    expect(facts.postconfN).to.match(/^default_transport = error$/m);
+    const main = facts.files.get("/etc/postfix/main.cf");
+    expect(main).to.include({ exists: true, mode: 0o644, owner: "root", group: "root" });
+    expect(main?.content).to.match(/^inet_interfaces = loopback-only$/m);
+    expect(facts.files.get("/etc/postfix/generic")).to.deep.equal({ path: "/etc/postfix/generic", exists: false });
+    expect(facts.files.get("/etc/postfix/generic.db")?.exists).to.equal(false);
+  });
+
+  it("keeps an empty file's content as empty text, and a stat-only file without content", () => {
+    const output = [
+      "version\t3.7.11",
+      "file\t/etc/postfix/generic\t600 root root 1700000000.5\t",
+      "file\t/etc/postfix/generic.db\t644 root root 1700000001.25",
+    ].join("\n");
+    const facts = parseFacts("nas", output);
+    expect(facts.files.get("/etc/postfix/generic")).to.include({ content: "", mode: 0o600, mtime: 1700000000.5 });
+    expect(facts.files.get("/etc/postfix/generic.db")).to.not.have.property("content");
+    expect(facts.files.get("/etc/postfix/generic.db")?.mode).to.equal(0o644);
+  });
+
+  it("reports a host without Postfix clearly", () => {
+    expect(() => parseFacts("pi", "no-postfix\t1\n")).to.throw(/Postfix is not installed/);
+  });
+
+  it("quotes every path it asks about, so a name cannot break out of the script", () => {
+    const script = factsScript({ contents: ["/etc/postfix/it's"], stats: [] });
+    expect(script).to.include(`file_fact '/etc/postfix/it'\\''s' content`);
+  });
+});
