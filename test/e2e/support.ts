@@ -1,0 +1,185 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
+
+/**
+ * Shared by the end-to-end suites: one lab per suite, the real CLI run as a child process (exactly as
+ * a user runs it), and helpers that read the truth off the host.
+ */
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(REPO, "bin", "provision.js");
+
+/** Passwords the lab relays accept (lab.ts SOHO_RELAYS); the tests also assert they never leak. */
+export const PASSWORDS = {
+  ISP_PASSWORD: "password",
+  EXAMPLE_COM_PASSWORD: "password2",
+  EXAMPLE_NET_PASSWORD: "password2",
+  SMTP_PASSWORD: "piyopiyo",
+};
+
+/**
+ * Start a lab for a suite, or skip the suite loudly where no lab can run. Under CI a missing lab is a
+ * failure, never a skip: CI must prove the end-to-end claims.
+ */
+export function useLab(hosts: string[]): { lab: () => Lab; work: string } {
+  let lab: Lab | undefined;
+  const work = mkdtempSync(join(tmpdir(), "provision-e2e-"));
+  before(async function () {
+    this.timeout(600_000);
+    const reason = labUnavailableReason();
+    if (reason) {
+      if (process.env.CI === "true") throw new Error(`end-to-end lab cannot run under CI: ${reason}`);
+      console.error(`\n  *** SKIPPING END-TO-END TESTS: ${reason} ***\n`);
+      this.skip();
+    }
+    lab = await startLab({ hosts, relays: SOHO_RELAYS, log: () => undefined });
+    // secrets from a file are read relative to HOME (~/.config/provision/...), so give the CLI its own
+    mkdirSync(join(work, "home", ".config", "provision"), { recursive: true });
+    writeFileSync(join(work, "home", ".config", "provision", "example-net.pass"), PASSWORDS.EXAMPLE_NET_PASSWORD + "\n", {
+      mode: 0o600,
+    });
+  });
+  after(async function () {
+    this.timeout(120_000);
+    await lab?.down();
+  });
+  return {
+    lab: () => {
+      if (!lab) throw new Error("lab not started");
+      return lab;
+    },
+    work,
+  };
+}
+
+export interface InventoryOptions {
+  /** Connect as the lab's sudo user with become instead of root. */
+  become?: boolean;
+  /** Extra group vars for `home`. */
+  vars?: Record<string, string>;
+}
+
+/** An inventory of the given lab hosts in group `home`, with the lab's key and known_hosts. */
+export function writeInventory(lab: Lab, file: string, hosts: string[], options: InventoryOptions = {}): string {
+  const hostLines = hosts.map((name) => {
+    const host = lab.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`no lab host ${name}`);
+    return `        ${name}: { address: ${host.address} }`;
+  });
+  const user = options.become ? `ssh_user: ${lab.sudoUser}\n    become: true` : "ssh_user: root";
+  const vars = Object.entries({ mydomain: "home.example", ...options.vars })
+    .map(([k, v]) => `        ${k}: ${JSON.stringify(v)}`)
+    .join("\n");
+  writeFileSync(
+    file,
+    `all:
+  vars:
+    ${user}
+    ssh_key: ${lab.sshKey}
+    ssh_known_hosts: ${lab.knownHosts}
+  children:
+    home:
+      vars:
+${vars}
+      hosts:
+${hostLines.join("\n")}
+`,
+  );
+  return file;
+}
+
+/** The lab has no DNS: Postfix must resolve relay names through /etc/hosts. */
+export const LAB_PLAY = `
+- name: lab name resolution
+  hosts: all
+  postfix:
+    main:
+      smtp_host_lookup: native
+`;
+
+/** A playbook from the repository's playbooks/ plus the lab play, written to `file`. */
+export function labPlaybook(file: string, repoPlaybook: string, extra = ""): string {
+  writeFileSync(file, readFileSync(join(REPO, "playbooks", repoPlaybook), "utf8") + LAB_PLAY + extra);
+  return file;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the real CLI (bin/provision.js, built by `npm run build`) as a user would. */
+export function provision(args: string[], work: string, env: Record<string, string> = PASSWORDS): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(work, "home"), NO_COLOR: "1", ...env },
+        timeout: 300_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Run on a lab host as root (not through the tool) and insist that it worked. */
+export async function onHost(lab: Lab, host: string, command: string): Promise<string> {
+  const result = await lab.run(host, command);
+  if (result.code !== 0) throw new Error(`${host}: ${command} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/**
+ * Everything about /etc/postfix that an unwanted change would touch: content hash, mode, owner, mtime of
+ * every file, plus the Postfix master process and its start time (a reload re-reads the config but a
+ * restart changes the PID; we record both and the config files' ctime).
+ */
+export async function hostSnapshot(lab: Lab, host: string): Promise<string> {
+  return onHost(
+    lab,
+    host,
+    `cd /etc/postfix && find . -type f | sort | while read -r f; do
+       printf '%s %s %s\\n' "$f" "$(sha256sum < "$f" | cut -c1-16)" "$(stat -c '%a %U:%G %.9Y %.9Z' "$f")"
+     done
+     printf 'master %s\\n' "$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' ')"
+     pid=$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' ')
+     [ -n "$pid" ] && printf 'master-start %s\\n' "$(ps -o lstart= -p "$pid")"
+     true`,
+  );
+}
+
+/** Postfix's own view: `postconf -h NAME` on the host. */
+export async function postconf(lab: Lab, host: string, name: string): Promise<string> {
+  return (await onHost(lab, host, `postconf -h ${name}`)).trim();
+}
+
+/** `stat -c '%a %U:%G'` of a file on the host. */
+export async function modeOwner(lab: Lab, host: string, path: string): Promise<string> {
+  return (await onHost(lab, host, `stat -c '%a %U:%G' ${path}`)).trim();
+}
+
+/** Inject a message on the host, as cron/logwatch would. */
+export async function sendMail(lab: Lab, host: string, from: string, to: string, subject: string): Promise<void> {
+  await onHost(
+    lab,
+    host,
+    `printf 'Subject: %s\\n\\nhello from the lab\\n' '${subject}' | /usr/sbin/sendmail -f '${from}' '${to}'`,
+  );
+}
+
+/** How many times the master logged a reload (reload keeps the PID, so count log lines instead). */
+export async function reloadCount(lab: Lab, host: string): Promise<number> {
+  const out = await onHost(lab, host, "grep -c 'reload -- version' /var/log/mail.log || true");
+  return Number(out.trim() || "0");
+}
