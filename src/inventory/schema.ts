@@ -1,0 +1,73 @@
+import * as z from "zod";
+import { expecting, strictObject } from "../yaml/validate.js";
+
+/** Ansible YAML inventory: `all:` (and optionally other top-level groups) with hosts/vars/children. */
+
+const PORT = "expected a port number from 1 to 65535";
+const port = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^[0-9]+$/)
+        .transform(Number),
+    ],
+    { error: expecting(PORT) },
+  )
+  .pipe(z.int(PORT).min(1, PORT).max(65535, PORT));
+
+// Ansible's boolean(): YAML booleans and the usual spellings, which YAML 1.2 reads as strings.
+const TRUE = ["true", "yes", "on", "1"];
+const FALSE = ["false", "no", "off", "0"];
+const BOOL = "expected true or false";
+const bool = z.union(
+  [
+    z.boolean(),
+    z
+      .string()
+      .refine((s) => [...TRUE, ...FALSE].includes(s.toLowerCase()))
+      .transform((s) => TRUE.includes(s.toLowerCase())),
+  ],
+  { error: expecting(BOOL) },
+);
+const text = z.string(`expected a string`).min(1, "must not be empty");
+
+/** Connection variables and their Ansible synonyms, typed; every other variable is free-form. */
+export const CONNECTION_VARS = {
+  address: ["address", "ansible_host", "ansible_ssh_host"],
+  port: ["ssh_port", "ansible_port", "ansible_ssh_port"],
+  user: ["ssh_user", "ansible_user", "ansible_ssh_user"],
+  keyFile: ["ssh_key", "ansible_ssh_private_key_file", "ansible_private_key_file"],
+  become: ["become", "ansible_become"],
+  knownHostsFile: ["ssh_known_hosts"],
+} as const;
+
+const typeOf = { address: text, port, user: text, keyFile: text, become: bool, knownHostsFile: text };
+
+const connectionShape = Object.fromEntries(
+  Object.entries(CONNECTION_VARS).flatMap(([field, names]) =>
+    names.map((name) => [name, typeOf[field as keyof typeof typeOf].optional()]),
+  ),
+);
+
+export const varsSchema = z.looseObject(connectionShape, { error: "expected a map of variables" });
+export type VarsInput = Record<string, unknown>;
+
+export interface GroupInput {
+  hosts?: Record<string, VarsInput | null> | null;
+  vars?: VarsInput | null;
+  children?: Record<string, GroupInput | null> | null;
+}
+
+export const groupSchema: z.ZodType<GroupInput> = z.lazy(() =>
+  strictObject({
+    hosts: z.record(z.string(), varsSchema.nullable(), "expected a map of host names").nullish(),
+    vars: varsSchema.nullish(),
+    children: z.record(z.string(), groupSchema.nullable(), "expected a map of group names").nullish(),
+  }),
+);
+
+export const inventorySchema = z
+  .record(z.string(), groupSchema.nullable(), "expected a map of groups, starting with `all:`")
+  .nullable();

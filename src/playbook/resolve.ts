@@ -1,0 +1,116 @@
+import { InputError, InputErrors } from "../errors.js";
+import type { InventoryHost } from "../inventory/host.js";
+import type { Inventory } from "../inventory/inventory.js";
+import { matchHostPattern, unmatchedMessage } from "../inventory/pattern.js";
+import type { PostfixState } from "../postfix/state.js";
+import type { SecretResolver } from "../secrets/resolve.js";
+import { Secret } from "../secrets/secret.js";
+import { formatPath } from "../yaml/yaml-file.js";
+import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
+import { mergeDrafts } from "./merge.js";
+import { describePlay, type Playbook } from "./playbook.js";
+import { Problems } from "./problems.js";
+
+export interface DesiredStates {
+  /** One entry per selected host that at least one play matches. */
+  states: Map<string, PostfixState>;
+  warnings: string[];
+}
+
+/**
+ * The desired Postfix state of each of `hostNames`, in four passes, each reporting all its problems
+ * before the next starts: host patterns, `{{ var }}` substitution and value checks, secrets (the
+ * only pass with side effects: environment, files, commands; only for the selected hosts), merging.
+ */
+export async function resolveDesired(
+  playbook: Playbook,
+  inventory: Inventory,
+  hostNames: readonly string[],
+  secrets: SecretResolver,
+): Promise<DesiredStates> {
+  const { yaml } = playbook;
+  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  const hosts = hostNames.map((name) => {
+    const host = byName.get(name);
+    if (!host) throw new InputError(`host "${name}" is not in ${inventory.file}`);
+    return host;
+  });
+
+  const problems = new Problems();
+  const playHosts = playbook.plays.map((play) => {
+    const { hosts: matched, unmatched } = matchHostPattern(inventory, play.hosts);
+    const path = [play.index, "hosts"];
+    if (unmatched.length > 0) problems.add(yaml, path, unmatchedMessage(inventory, unmatched));
+    else if (matched.length === 0)
+      problems.add(yaml, path, `host pattern "${play.hosts}" selects no host of ${inventory.file}`);
+    return new Set(matched);
+  });
+  throwIfAny(problems);
+
+  const drafts = new Map<InventoryHost, Draft[]>();
+  for (const host of hosts) {
+    const plays = playbook.plays.filter((play) => playHosts[play.index]?.has(host.name));
+    if (plays.length > 0)
+      drafts.set(
+        host,
+        plays.map((play) => buildDraft(play, host, yaml, problems)),
+      );
+  }
+  throwIfAny(problems);
+
+  const slots = [...drafts.values()].flat().flatMap((d) => d.secrets);
+  const warnings = literalPasswordWarnings(playbook, slots);
+  await fillSecrets(playbook, slots, secrets);
+
+  const states = new Map<string, PostfixState>();
+  for (const [host, hostDrafts] of drafts)
+    states.set(host.name, mergeDrafts(host.name, hostDrafts, yaml, problems));
+  throwIfAny(problems);
+
+  for (const host of hosts) {
+    if (!drafts.has(host))
+      warnings.push(`host ${host.name}: no play of ${playbook.file} applies to it; it is left alone`);
+  }
+  return { states, warnings };
+}
+
+function throwIfAny(problems: Problems): void {
+  if (problems.size > 0) throw new InputErrors(problems.toErrors());
+}
+
+/** Resolves every slot, one at a time (a `command` may prompt), and reports all failures together. */
+async function fillSecrets(
+  playbook: Playbook,
+  slots: readonly SecretSlot[],
+  resolver: SecretResolver,
+): Promise<void> {
+  const errors: InputError[] = [];
+  for (const slot of slots) {
+    const { ref, origin } = slot;
+    if ("literal" in ref) {
+      slot.secret = new Secret(ref.literal, `literal in ${playbook.file}`);
+      continue;
+    }
+    const site = { location: playbook.yaml.locate(origin.path), path: formatPath(origin.path) };
+    try {
+      slot.secret = await resolver.resolve(ref, site);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      if (!errors.some((e) => e.message === error.message)) errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new InputErrors(errors);
+}
+
+function literalPasswordWarnings(playbook: Playbook, slots: readonly SecretSlot[]): string[] {
+  const warnings = new Set<string>();
+  for (const { ref, origin } of slots) {
+    if (!("literal" in ref)) continue;
+    const { file, line, column } = playbook.yaml.locate(origin.path);
+    warnings.add(
+      `${file}:${line}:${column}: ${formatPath(origin.path)}: literal password in ${describePlay(origin.play)}; ` +
+        `use { env: NAME }, { file: PATH } or { command: "..." }`,
+    );
+  }
+  return [...warnings];
+}

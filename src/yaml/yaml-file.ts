@@ -1,0 +1,162 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
+import type { Document, Node, YAMLError } from "yaml";
+import { InputError, InputErrors, type SourceLocation } from "../errors.js";
+
+/** Where a value sits inside a YAML document: map keys and list indexes from the root. */
+export type YamlPath = readonly (string | number)[];
+
+/** `0.postfix.main.myorigin`; keys that are not plain words are quoted: `generic["@example.com"]`. */
+export function formatPath(path: YamlPath): string {
+  return path
+    .map((part, i) => {
+      if (typeof part === "number" || /^[A-Za-z0-9_-]+$/.test(part))
+        return i === 0 ? String(part) : `.${part}`;
+      return `[${JSON.stringify(part)}]`;
+    })
+    .join("");
+}
+
+/**
+ * A parsed YAML file that still knows where every value came from, so that checks made long after
+ * parsing (schema, templating, merging, secrets) can report `file:line:column: path: message`.
+ */
+export class YamlFile {
+  readonly file: string;
+  /** The document as plain JavaScript data (maps as objects). */
+  readonly data: unknown;
+  readonly #doc: Document;
+  readonly #lines: LineCounter;
+
+  private constructor(file: string, doc: Document, lines: LineCounter) {
+    this.file = file;
+    this.#doc = doc;
+    this.#lines = lines;
+    this.data = doc.toJS({ maxAliasCount: 1000 });
+  }
+
+  /** Parses YAML 1.2 with unique keys and `<<` merge keys (Ansible files use them). */
+  static parse(text: string, file: string): YamlFile {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      uniqueKeys: true,
+      merge: true,
+      prettyErrors: false,
+    });
+    // Warnings are errors too: an unresolved tag such as Ansible's `!vault` would otherwise load as a
+    // meaningless string.
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) {
+      const yaml = new YamlFile(file, doc, lines);
+      throw new InputErrors(problems.map((problem) => yaml.#syntaxError(problem)));
+    }
+    return new YamlFile(file, doc, lines);
+  }
+
+  /** Position of the value at `path`, or of its nearest existing ancestor. */
+  locate(path: YamlPath): SourceLocation {
+    return this.#position(this.#find(path).offset);
+  }
+
+  /** Position of the KEY naming the last element of `path` (for unknown or misspelt keys). */
+  locateKey(path: YamlPath): SourceLocation {
+    return this.#position(this.#find(path).keyOffset);
+  }
+
+  /** The source text of the scalar at `path`, e.g. `0644` for a value YAML reads as the number 644. */
+  sourceText(path: YamlPath): string | undefined {
+    const { node, found } = this.#find(path);
+    return found && isScalar(node) && typeof node.source === "string" ? node.source : undefined;
+  }
+
+  error(path: YamlPath, message: string, options: { atKey?: boolean } = {}): InputError {
+    const location = options.atKey ? this.locateKey(path) : this.locate(path);
+    return new InputError(message, { location, path: formatPath(path) });
+  }
+
+  /** Every string key and scalar value with its path, for checks that apply to all of them. */
+  *strings(): Generator<{ path: YamlPath; text: string; isKey: boolean }> {
+    const walk = function* (
+      node: unknown,
+      path: YamlPath,
+    ): Generator<{ path: YamlPath; text: string; isKey: boolean }> {
+      if (isScalar(node) && typeof node.value === "string") yield { path, text: node.value, isKey: false };
+      if (isSeq(node)) for (const [i, item] of node.items.entries()) yield* walk(item, [...path, i]);
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+          if (key === undefined) continue;
+          yield { path: [...path, key], text: key, isKey: true };
+          yield* walk(pair.value, [...path, key]);
+        }
+      }
+    };
+    yield* walk(this.#doc.contents, []);
+  }
+
+  #syntaxError(problem: YAMLError): InputError {
+    const location = this.#position(problem.pos[0]);
+    if (problem.code === "DUPLICATE_KEY") {
+      return new InputError(`duplicate key ${JSON.stringify(this.#keyAt(problem.pos[0]) ?? "?")}`, {
+        location,
+      });
+    }
+    if (problem.code === "TAG_RESOLVE_FAILED")
+      return new InputError(`${problem.message} (not supported)`, { location });
+    return new InputError(`YAML syntax error: ${problem.message}`, { location });
+  }
+
+  #keyAt(offset: number): string | undefined {
+    let key: string | undefined;
+    visit(this.#doc, {
+      Pair: (_, pair) => {
+        if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+          key = String(pair.key.value);
+          return visit.BREAK;
+        }
+      },
+    });
+    return key;
+  }
+
+  #position(offset: number): SourceLocation {
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+
+  /** Walks `path` through the node tree, following aliases; stops at the deepest node that exists. */
+  #find(path: YamlPath): { node: unknown; found: boolean; offset: number; keyOffset: number } {
+    let node: unknown = this.#doc.contents;
+    let offset = start(node) ?? 0;
+    let keyOffset = offset;
+    for (const part of path) {
+      if (isAlias(node)) node = node.resolve(this.#doc);
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part),
+        );
+        if (!pair) return { node, found: false, offset, keyOffset: offset };
+        keyOffset = start(pair.key) ?? offset;
+        next = pair.value;
+        // An empty value (`nas:`) has no position of its own worth showing: point at its key.
+        offset =
+          isScalar(next) && next.value === null && next.source === ""
+            ? keyOffset
+            : (start(next) ?? keyOffset);
+      } else if (isSeq(node) && typeof part === "number" && node.items[part] !== undefined) {
+        next = node.items[part];
+        offset = start(next) ?? offset;
+        keyOffset = offset;
+      } else {
+        return { node, found: false, offset, keyOffset: offset };
+      }
+      node = next;
+    }
+    return { node, found: true, offset, keyOffset };
+  }
+}
+
+function start(node: unknown): number | undefined {
+  return (node as Node | null | undefined)?.range?.[0];
+}
