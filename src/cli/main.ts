@@ -135,10 +135,15 @@ interface Loaded {
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
-async function load(mode: RunMode, playbookFile: string | undefined, options: CommonOptions): Promise<Loaded> {
+async function load(
+  mode: RunMode,
+  playbookFile: string | undefined,
+  options: CommonOptions,
+): Promise<Loaded> {
   const inventory: Inventory = loadInventory(options.inventory);
   const selected = selectHosts(inventory, options.limit);
-  if (selected.length === 0) throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
+  if (selected.length === 0)
+    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
   if (mode === "facts" || !playbookFile) {
     return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
@@ -166,8 +171,15 @@ export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {
   return EXIT.ok;
 }
 
-function report(mode: RunMode, outcomes: HostOutcome[], options: CommonOptions & Extra, exitCode: number, io: Io) {
-  if (mode === "check" && options.promFile) writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
+function report(
+  mode: RunMode,
+  outcomes: HostOutcome[],
+  options: CommonOptions & Extra,
+  exitCode: number,
+  io: Io,
+) {
+  if (mode === "check" && options.promFile)
+    writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
   if (options.json) {
     io.out(jsonReport(mode, outcomes, exitCode));
     return;
@@ -181,6 +193,8 @@ function report(mode: RunMode, outcomes: HostOutcome[], options: CommonOptions &
     return;
   }
   const textOptions = { mode, diff: mode === "dry-run" || Boolean(options.diff), color: io.color } as const;
-  io.out(outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") + "\n\n" + recap(outcomes, io.color) + "\n");
+  io.out(
+    outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") + "\n\n" + recap(outcomes, io.color) + "\n",
+  );
   if (mode === "dry-run") io.out("Dry run: nothing was changed on any host.\n");
 }

@@ -14,6 +14,12 @@ export interface HostOutcome {
   steps: string[];
   warnings: string[];
   error?: string;
-  facts?: { version: string; defaultDatabaseType: string; supportedTypes: string[]; running: boolean; postconfN: string };
+  facts?: {
+    version: string;
+    defaultDatabaseType: string;
+    supportedTypes: string[];
+    running: boolean;
+    postconfN: string;
+  };
   stats: { connections: number; commands: number; durationMs: number };
 }

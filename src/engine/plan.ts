@@ -151,7 +151,11 @@ function planAttributes(plan: Plan, path: string, mode: number, file: RemoteFile
     fix = true;
   }
   if (file.owner !== "root" || file.group !== "root") {
-    plan.changes.push({ path, what: "owner", detail: `owner ${file.owner}:${file.group}, should be root:root` });
+    plan.changes.push({
+      path,
+      what: "owner",
+      detail: `owner ${file.owner}:${file.group}, should be root:root`,
+    });
     fix = true;
   }
   if (fix && !rewritten) plan.attributeFixes.push({ path, mode });

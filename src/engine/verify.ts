@@ -15,7 +15,9 @@ export function parameterMismatches(desired: Record<string, string | null>, post
     if (value === null) {
       if (seen !== undefined) mismatches.push(`${name} is still set (${seen})`);
     } else if (seen !== normalise(value)) {
-      mismatches.push(`${name} is ${seen === undefined ? "not set" : `"${seen}"`}, expected "${normalise(value)}"`);
+      mismatches.push(
+        `${name} is ${seen === undefined ? "not set" : `"${seen}"`}, expected "${normalise(value)}"`,
+      );
     }
   }
   return mismatches;

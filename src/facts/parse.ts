@@ -19,7 +19,10 @@ export function parseFacts(host: string, output: string): HostFacts {
     const [kind, value = ""] = fields;
     switch (kind) {
       case "no-postfix":
-        throw new HostError(host, "Postfix is not installed (no postconf in PATH); install the postfix package first");
+        throw new HostError(
+          host,
+          "Postfix is not installed (no postconf in PATH); install the postfix package first",
+        );
       case "hostname":
         facts.hostname = value;
         break;
@@ -49,7 +52,10 @@ export function parseFacts(host: string, output: string): HostFacts {
     }
   }
   if (!sawVersion || facts.version === "") {
-    throw new HostError(host, "could not read the Postfix version (postconf -h mail_version printed nothing)");
+    throw new HostError(
+      host,
+      "could not read the Postfix version (postconf -h mail_version printed nothing)",
+    );
   }
   return facts;
 }

@@ -2,7 +2,8 @@ import type { HostOutcome } from "../engine/outcome.js";
 
 /** `provision facts`: what Postfix on each host is, in the words of postconf. */
 export function factsReport(outcome: HostOutcome): string {
-  if (!outcome.facts) return `${outcome.name} (${outcome.address}): ${outcome.status}: ${outcome.error ?? ""}`;
+  if (!outcome.facts)
+    return `${outcome.name} (${outcome.address}): ${outcome.status}: ${outcome.error ?? ""}`;
   const f = outcome.facts;
   const postconf = f.postconfN
     .trimEnd()

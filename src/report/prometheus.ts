@@ -9,13 +9,22 @@ export function prometheusMetrics(outcomes: HostOutcome[], now: Date): string {
     ...outcomes.map((o) => `provision_drift{host="${label(o.name)}"} ${o.status === "drift" ? 1 : 0}`),
     "# HELP provision_up 1 when the host could be checked, 0 when it failed or was unreachable.",
     "# TYPE provision_up gauge",
-    ...outcomes.map((o) => `provision_up{host="${label(o.name)}"} ${o.status === "failed" || o.status === "unreachable" ? 0 : 1}`),
+    ...outcomes.map(
+      (o) =>
+        `provision_up{host="${label(o.name)}"} ${o.status === "failed" || o.status === "unreachable" ? 0 : 1}`,
+    ),
     "# HELP provision_last_check_timestamp_seconds When the check finished.",
     "# TYPE provision_last_check_timestamp_seconds gauge",
-    ...outcomes.map((o) => `provision_last_check_timestamp_seconds{host="${label(o.name)}"} ${Math.floor(now.getTime() / 1000)}`),
+    ...outcomes.map(
+      (o) =>
+        `provision_last_check_timestamp_seconds{host="${label(o.name)}"} ${Math.floor(now.getTime() / 1000)}`,
+    ),
     "# HELP provision_check_duration_seconds How long the check of the host took.",
     "# TYPE provision_check_duration_seconds gauge",
-    ...outcomes.map((o) => `provision_check_duration_seconds{host="${label(o.name)}"} ${(o.stats.durationMs / 1000).toFixed(3)}`),
+    ...outcomes.map(
+      (o) =>
+        `provision_check_duration_seconds{host="${label(o.name)}"} ${(o.stats.durationMs / 1000).toFixed(3)}`,
+    ),
   ];
   return lines.join("\n") + "\n";
 }

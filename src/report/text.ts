@@ -24,7 +24,8 @@ export function hostReport(outcome: HostOutcome, options: TextOptions): string {
   const paint = { "in-sync": c.green, drift: c.yellow, changed: c.yellow, failed: c.red, unreachable: c.red }[
     outcome.status
   ];
-  const status = outcome.status === "drift" && options.mode === "dry-run" ? "would change" : STATUS_LABEL[outcome.status];
+  const status =
+    outcome.status === "drift" && options.mode === "dry-run" ? "would change" : STATUS_LABEL[outcome.status];
   const lines = [`${c.bold(outcome.name)} (${outcome.address}): ${paint(status)}`];
   for (const warning of outcome.warnings) lines.push(c.yellow(`  warning: ${warning}`));
   if (outcome.error) lines.push(c.red(`  error: ${outcome.error}`));
@@ -45,8 +46,10 @@ export function hostReport(outcome: HostOutcome, options: TextOptions): string {
 function planActions(plan: Plan, done: boolean): string[] {
   const verb = (now: string, future: string) => (done ? now : future);
   const lines: string[] = [];
-  for (const write of plan.writes) lines.push(`  ${verb("wrote", "would write")} ${write.path} (root:root 0${write.mode.toString(8)})`);
-  for (const fix of plan.attributeFixes) lines.push(`  ${verb("fixed", "would fix")} ${fix.path} -> root:root 0${fix.mode.toString(8)}`);
+  for (const write of plan.writes)
+    lines.push(`  ${verb("wrote", "would write")} ${write.path} (root:root 0${write.mode.toString(8)})`);
+  for (const fix of plan.attributeFixes)
+    lines.push(`  ${verb("fixed", "would fix")} ${fix.path} -> root:root 0${fix.mode.toString(8)}`);
   for (const postmap of plan.postmaps) lines.push(`  ${verb("ran", "would run")} postmap ${postmap.map}`);
   if (plan.service !== "none") lines.push(`  ${verb("ran", "would run")} postfix ${plan.service}`);
   return lines;
@@ -82,6 +85,8 @@ export function recap(outcomes: HostOutcome[], color: boolean): string {
 export function checkLine(outcome: HostOutcome): string {
   if (outcome.status === "in-sync") return `${outcome.name}: in sync`;
   if (outcome.error) return `${outcome.name}: ${outcome.status}: ${outcome.error}`;
-  const what = outcome.changes.map((c) => `${c.path} ${c.what}${c.parameters ? ` (${c.parameters.join(", ")})` : ""}`);
+  const what = outcome.changes.map(
+    (c) => `${c.path} ${c.what}${c.parameters ? ` (${c.parameters.join(", ")})` : ""}`,
+  );
   return `${outcome.name}: drift: ${what.join("; ")}`;
 }

@@ -53,7 +53,10 @@ export function hostToken(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(text);
 }
 
@@ -74,7 +77,12 @@ function entryMatches(entry: KnownHostEntry, token: string): boolean {
 }
 
 /** Decide whether `key` (the server's raw public key blob) is the one recorded for host:port. */
-export function verifyHostKey(entries: KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyVerdict {
+export function verifyHostKey(
+  entries: KnownHostEntry[],
+  host: string,
+  port: number,
+  key: Buffer,
+): HostKeyVerdict {
   const token = hostToken(host, port);
   const relevant = entries.filter((e) => e.marker !== "cert-authority" && entryMatches(e, token));
   const revoked = entries.find((e) => e.marker === "revoked" && e.key.equals(key));

@@ -125,7 +125,12 @@ export async function openSession(
               `(NOPASSWD in /etc/sudoers.d) or connect as root`,
           );
         }
-        return { code: result.code, stdout: result.stdout, stderr: result.stderr, durationMs: Date.now() - started };
+        return {
+          code: result.code,
+          stdout: result.stdout,
+          stderr: result.stderr,
+          durationMs: Date.now() - started,
+        };
       } catch (error) {
         if (error instanceof HostError || error instanceof UnreachableError) throw error;
         throw new UnreachableError(hostName, `${what} on ${describe(spec)} failed: ${errorText(error)}`);

@@ -45,7 +45,9 @@ describe("a fleet of hosts", function () {
     expect(result.code, result.stdout + result.stderr).to.equal(0);
 
     const normalise = (text: string) => text.replace(/^(myhostname|mydestination) = .*\n/gm, "");
-    expect(normalise(await onHost(l, "router", "postconf -n"))).to.equal(normalise(await onHost(l, "nas", "postconf -n")));
+    expect(normalise(await onHost(l, "router", "postconf -n"))).to.equal(
+      normalise(await onHost(l, "nas", "postconf -n")),
+    );
     for (const table of ["sasl_passwd", "sender_relay", "generic"]) {
       expect(await onHost(l, "router", `sha256sum < /etc/postfix/${table}`)).to.equal(
         await onHost(l, "nas", `sha256sum < /etc/postfix/${table}`),

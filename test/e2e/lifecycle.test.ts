@@ -69,12 +69,21 @@ describe("dry run, apply, idempotence and drift on a real host", function () {
     expect(await postconf(l, "nas", "smtp_tls_security_level")).to.equal("encrypt");
     expect(await postconf(l, "nas", "myorigin")).to.equal("$mydomain");
     expect(await onHost(l, "nas", "postconf -n")).to.not.match(/^(default_transport|relay_transport) /m);
-    for (const table of ["sasl_passwd", "sasl_passwd.db", "generic", "generic.db", "sender_relay", "sender_relay.db"]) {
+    for (const table of [
+      "sasl_passwd",
+      "sasl_passwd.db",
+      "generic",
+      "generic.db",
+      "sender_relay",
+      "sender_relay.db",
+    ]) {
       expect(await modeOwner(l, "nas", `/etc/postfix/${table}`), table).to.equal("600 root:root");
     }
     expect(await modeOwner(l, "nas", "/etc/postfix/main.cf")).to.equal("644 root:root");
     // Debian's own lines survive the edit.
-    expect(await onHost(l, "nas", "cat /etc/postfix/main.cf")).to.include("# appending .domain is the MUA's job.");
+    expect(await onHost(l, "nas", "cat /etc/postfix/main.cf")).to.include(
+      "# appending .domain is the MUA's job.",
+    );
     expect(await onHost(l, "nas", "ls -a /etc/postfix")).to.not.include(".provision.");
   });
 
@@ -98,7 +107,11 @@ describe("dry run, apply, idempotence and drift on a real host", function () {
     expect(result.stdout.trim()).to.equal("nas: in sync");
   });
 
-  const drifts: { name: string; make: string; expect: { path: string; what: string; parameters?: string[] } }[] = [
+  const drifts: {
+    name: string;
+    make: string;
+    expect: { path: string; what: string; parameters?: string[] };
+  }[] = [
     {
       name: "a hand edit of a table",
       make: "echo 'root@localdomain.local attacker@evil.example' >> /etc/postfix/generic && postmap hash:/etc/postfix/generic",
@@ -133,8 +146,13 @@ describe("dry run, apply, idempotence and drift on a real host", function () {
       expect(check.code, check.stdout + check.stderr).to.equal(2);
       const [host] = hostsOf(check.stdout);
       expect(host?.status).to.equal("drift");
-      expect(host?.changes.map((c) => ({ path: c.path, what: c.what, ...(c.parameters ? { parameters: c.parameters } : {}) })))
-        .to.deep.include(drift.expect);
+      expect(
+        host?.changes.map((c) => ({
+          path: c.path,
+          what: c.what,
+          ...(c.parameters ? { parameters: c.parameters } : {}),
+        })),
+      ).to.deep.include(drift.expect);
       expectNoSecrets(check.stdout + check.stderr);
 
       const text = await run("check");

@@ -52,11 +52,19 @@ describe("SOHO scenarios, end to end with real mail", function () {
 
     await sendMail(l, "site", "user1@example.com", "friend@elsewhere.example", "user1");
     const user1 = await l.waitForMessage((m) => m.data.includes("Subject: user1"));
-    expect([user1.relay, user1.authUser, user1.mailFrom]).to.deep.equal(["example-com", "username2", "user1@example.com"]);
+    expect([user1.relay, user1.authUser, user1.mailFrom]).to.deep.equal([
+      "example-com",
+      "username2",
+      "user1@example.com",
+    ]);
 
     await sendMail(l, "site", "user2@example.net", "friend@elsewhere.example", "user2");
     const user2 = await l.waitForMessage((m) => m.data.includes("Subject: user2"));
-    expect([user2.relay, user2.authUser, user2.mailFrom]).to.deep.equal(["example-net", "username2", "user2@example.net"]);
+    expect([user2.relay, user2.authUser, user2.mailFrom]).to.deep.equal([
+      "example-net",
+      "username2",
+      "user2@example.net",
+    ]);
 
     expect(await postconf(l, "site", "relayhost")).to.equal("[mail.isp.example]:submission");
     expect(await postconf(l, "site", "smtp_sender_dependent_authentication")).to.equal("yes");
@@ -80,15 +88,18 @@ describe("SOHO scenarios, end to end with real mail", function () {
     expect([mail.relay, mail.authUser, mail.mailFrom]).to.deep.equal(["foo-bar", "hoge", "hoge@foo.bar.com"]);
     expect(await postconf(l, "xlator", "smtp_sasl_mechanism_filter")).to.equal("plain, login");
     expect(await postconf(l, "xlator", "smtp_sasl_security_options")).to.equal("noanonymous");
-    expect(await onHost(l, "xlator", "postmap -q '[foo.bar.com]:587' hash:/etc/postfix/sasl_passwd")).to.equal(
-      "hoge:piyopiyo\n",
-    );
+    expect(
+      await onHost(l, "xlator", "postmap -q '[foo.bar.com]:587' hash:/etc/postfix/sasl_passwd"),
+    ).to.equal("hoge:piyopiyo\n");
   });
 
   it("canonical + virtual (Postfix <= 2.1 solution): login rewritten on the way out, ISP address delivered locally", async () => {
     const l = lab();
     const text =
-      readFileSync(join(REPO, "playbooks", "canonical-virtual.yaml"), "utf8").replaceAll("your-login-name", l.sudoUser) +
+      readFileSync(join(REPO, "playbooks", "canonical-virtual.yaml"), "utf8").replaceAll(
+        "your-login-name",
+        l.sudoUser,
+      ) +
       `
 - name: relay for the canonical scenario
   hosts: home
@@ -110,7 +121,9 @@ describe("SOHO scenarios, end to end with real mail", function () {
       await new Promise((r) => setTimeout(r, 500));
       delivered = (await l.run("canon", `cat ${mailbox} 2>/dev/null`)).stdout;
     }
-    expect(delivered, "virtual_alias_maps delivers the ISP address to the local login").to.include("Subject: virtual");
+    expect(delivered, "virtual_alias_maps delivers the ISP address to the local login").to.include(
+      "Subject: virtual",
+    );
     expect(l.messages().some((m) => m.data.includes("Subject: virtual"))).to.equal(false);
   });
 

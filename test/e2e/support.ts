@@ -39,9 +39,13 @@ export function useLab(hosts: string[]): { lab: () => Lab; work: string } {
     lab = await startLab({ hosts, relays: SOHO_RELAYS, log: () => undefined });
     // secrets from a file are read relative to HOME (~/.config/provision/...), so give the CLI its own
     mkdirSync(join(work, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(join(work, "home", ".config", "provision", "example-net.pass"), PASSWORDS.EXAMPLE_NET_PASSWORD + "\n", {
-      mode: 0o600,
-    });
+    writeFileSync(
+      join(work, "home", ".config", "provision", "example-net.pass"),
+      PASSWORDS.EXAMPLE_NET_PASSWORD + "\n",
+      {
+        mode: 0o600,
+      },
+    );
   });
   after(async function () {
     this.timeout(120_000);
@@ -64,7 +68,12 @@ export interface InventoryOptions {
 }
 
 /** An inventory of the given lab hosts in group `home`, with the lab's key and known_hosts. */
-export function writeInventory(lab: Lab, file: string, hosts: string[], options: InventoryOptions = {}): string {
+export function writeInventory(
+  lab: Lab,
+  file: string,
+  hosts: string[],
+  options: InventoryOptions = {},
+): string {
   const hostLines = hosts.map((name) => {
     const host = lab.hosts.find((h) => h.name === name);
     if (!host) throw new Error(`no lab host ${name}`);
@@ -114,7 +123,11 @@ export interface CliResult {
 }
 
 /** Run the real CLI (bin/provision.js, built by `npm run build`) as a user would. */
-export function provision(args: string[], work: string, env: Record<string, string> = PASSWORDS): Promise<CliResult> {
+export function provision(
+  args: string[],
+  work: string,
+  env: Record<string, string> = PASSWORDS,
+): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -170,7 +183,13 @@ export async function modeOwner(lab: Lab, host: string, path: string): Promise<s
 }
 
 /** Inject a message on the host, as cron/logwatch would. */
-export async function sendMail(lab: Lab, host: string, from: string, to: string, subject: string): Promise<void> {
+export async function sendMail(
+  lab: Lab,
+  host: string,
+  from: string,
+  to: string,
+  subject: string,
+): Promise<void> {
   await onHost(
     lab,
     host,

@@ -9,7 +9,13 @@ function plan(overrides: Partial<Plan> = {}): Plan {
   return {
     changes: [{ path: "/etc/postfix/sasl_passwd", what: "missing", detail: "" }],
     writes: [
-      { path: "/etc/postfix/main.cf", mode: 0o644, content: new Secret("relayhost = [mail.isp.example]\n", "m"), before: "", after: "" },
+      {
+        path: "/etc/postfix/main.cf",
+        mode: 0o644,
+        content: new Secret("relayhost = [mail.isp.example]\n", "m"),
+        before: "",
+        after: "",
+      },
       {
         path: "/etc/postfix/sasl_passwd",
         mode: 0o600,
@@ -32,7 +38,9 @@ describe("apply script", () => {
     const lines = applyScript(plan(), refacts).split("\n");
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix) && !l.includes("() {"));
     expect(at("put '/etc/postfix/sasl_passwd' 600")).to.be.greaterThan(-1);
-    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.greaterThan(at("put '/etc/postfix/sasl_passwd'"));
+    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.greaterThan(
+      at("put '/etc/postfix/sasl_passwd'"),
+    );
     expect(at("fix '/etc/postfix/sasl_passwd.db' 600")).to.be.greaterThan(at("pmap "));
     expect(at("put '/etc/postfix/main.cf' 644")).to.be.greaterThan(at("fix '/etc/postfix/sasl_passwd.db'"));
     expect(at("pf_reload")).to.be.greaterThan(at("put '/etc/postfix/main.cf'"));

@@ -11,7 +11,10 @@ import { Secret } from "../../../src/secrets/secret.js";
 
 const PASSWORD = "piyopiyo-Secret";
 const debianFacts = () =>
-  parseFacts("nas", readFileSync(new URL("../../fixtures/facts/debian-local-only.txt", import.meta.url), "utf8"));
+  parseFacts(
+    "nas",
+    readFileSync(new URL("../../fixtures/facts/debian-local-only.txt", import.meta.url), "utf8"),
+  );
 const running = (facts: HostFacts): HostFacts => ({ ...facts, running: true });
 
 /** The translator's setup (MISSION.md scenario 6). */
@@ -30,7 +33,12 @@ const translator: PostfixState = {
   generic: { "@linux.myhome.net": "hoge@foo.bar.com" },
 };
 
-const info = { name: "nas", version: "3.7.11", defaultDatabaseType: "hash", supportedTypes: ["hash", "btree"] };
+const info = {
+  name: "nas",
+  version: "3.7.11",
+  defaultDatabaseType: "hash",
+  supportedTypes: ["hash", "btree"],
+};
 
 /** The host as it looks right after a successful apply of `state`. */
 function syncedFacts(state: PostfixState): HostFacts {
@@ -47,7 +55,15 @@ function syncedFacts(state: PostfixState): HostFacts {
 }
 
 function file(path: string, mode: number, mtime: number, content?: string): RemoteFile {
-  return { path, exists: true, mode, owner: "root", group: "root", mtime, ...(content !== undefined ? { content } : {}) };
+  return {
+    path,
+    exists: true,
+    mode,
+    owner: "root",
+    group: "root",
+    mtime,
+    ...(content !== undefined ? { content } : {}),
+  };
 }
 
 function withFile(facts: HostFacts, path: string, change: Partial<RemoteFile>): HostFacts {
@@ -85,7 +101,13 @@ describe("planner", () => {
 
   it("has nothing to do on a host that matches", () => {
     const plan = makePlan(config, syncedFacts(translator));
-    expect(summary(plan)).to.deep.equal({ changes: [], writes: [], fixes: [], postmaps: [], service: "none" });
+    expect(summary(plan)).to.deep.equal({
+      changes: [],
+      writes: [],
+      fixes: [],
+      postmaps: [],
+      service: "none",
+    });
   });
 
   it("reloads a running Postfix after a change, and restarts it when inet_interfaces changes", () => {
@@ -95,82 +117,84 @@ describe("planner", () => {
     expect(makePlan(inet, syncedFacts(translator)).service).to.equal("restart");
   });
 
-  const drifts: { name: string; facts: (f: HostFacts) => HostFacts; expected: ReturnType<typeof summary> }[] = [
-    {
-      name: "a hand-edited table is rewritten and re-indexed",
-      facts: (f) => withFile(f, "/etc/postfix/generic", { content: "@linux.myhome.net root@example.org\n" }),
-      expected: {
-        changes: ["content /etc/postfix/generic"],
-        writes: ["/etc/postfix/generic 600"],
-        fixes: [],
-        postmaps: ["hash:/etc/postfix/generic"],
-        service: "reload",
+  const drifts: { name: string; facts: (f: HostFacts) => HostFacts; expected: ReturnType<typeof summary> }[] =
+    [
+      {
+        name: "a hand-edited table is rewritten and re-indexed",
+        facts: (f) =>
+          withFile(f, "/etc/postfix/generic", { content: "@linux.myhome.net root@example.org\n" }),
+        expected: {
+          changes: ["content /etc/postfix/generic"],
+          writes: ["/etc/postfix/generic 600"],
+          fixes: [],
+          postmaps: ["hash:/etc/postfix/generic"],
+          service: "reload",
+        },
       },
-    },
-    {
-      name: "a world-readable sasl_passwd.db gets root 0600 back without postmap or reload",
-      facts: (f) => withFile(f, "/etc/postfix/sasl_passwd.db", { mode: 0o644 }),
-      expected: {
-        changes: ["mode /etc/postfix/sasl_passwd.db"],
-        writes: [],
-        fixes: ["/etc/postfix/sasl_passwd.db 600"],
-        postmaps: [],
-        service: "none",
+      {
+        name: "a world-readable sasl_passwd.db gets root 0600 back without postmap or reload",
+        facts: (f) => withFile(f, "/etc/postfix/sasl_passwd.db", { mode: 0o644 }),
+        expected: {
+          changes: ["mode /etc/postfix/sasl_passwd.db"],
+          writes: [],
+          fixes: ["/etc/postfix/sasl_passwd.db 600"],
+          postmaps: [],
+          service: "none",
+        },
       },
-    },
-    {
-      name: "a table edited without postmap (index older than source) is re-indexed",
-      facts: (f) => withFile(f, "/etc/postfix/generic.db", { mtime: 999 }),
-      expected: {
-        changes: ["stale-index /etc/postfix/generic"],
-        writes: [],
-        fixes: [],
-        postmaps: ["hash:/etc/postfix/generic"],
-        service: "reload",
+      {
+        name: "a table edited without postmap (index older than source) is re-indexed",
+        facts: (f) => withFile(f, "/etc/postfix/generic.db", { mtime: 999 }),
+        expected: {
+          changes: ["stale-index /etc/postfix/generic"],
+          writes: [],
+          fixes: [],
+          postmaps: ["hash:/etc/postfix/generic"],
+          service: "reload",
+        },
       },
-    },
-    {
-      name: "a missing index is rebuilt",
-      facts: (f) => withFile(f, "/etc/postfix/sasl_passwd.db", { exists: false }),
-      expected: {
-        changes: ["stale-index /etc/postfix/sasl_passwd"],
-        writes: [],
-        fixes: [],
-        postmaps: ["hash:/etc/postfix/sasl_passwd"],
-        service: "reload",
+      {
+        name: "a missing index is rebuilt",
+        facts: (f) => withFile(f, "/etc/postfix/sasl_passwd.db", { exists: false }),
+        expected: {
+          changes: ["stale-index /etc/postfix/sasl_passwd"],
+          writes: [],
+          fixes: [],
+          postmaps: ["hash:/etc/postfix/sasl_passwd"],
+          service: "reload",
+        },
       },
-    },
-    {
-      name: "a table owned by another user is chowned back",
-      facts: (f) => withFile(f, "/etc/postfix/generic", { owner: "admin" }),
-      expected: {
-        changes: ["owner /etc/postfix/generic"],
-        writes: [],
-        fixes: ["/etc/postfix/generic 600"],
-        postmaps: [],
-        service: "none",
+      {
+        name: "a table owned by another user is chowned back",
+        facts: (f) => withFile(f, "/etc/postfix/generic", { owner: "admin" }),
+        expected: {
+          changes: ["owner /etc/postfix/generic"],
+          writes: [],
+          fixes: ["/etc/postfix/generic 600"],
+          postmaps: [],
+          service: "none",
+        },
       },
-    },
-    {
-      name: "a removed main.cf parameter is put back",
-      facts: (f) =>
-        withFile(f, MAIN_CF, {
-          content: f.files.get(MAIN_CF)!.content!.replace(/^relayhost = .*\n/m, ""),
-        }),
-      expected: {
-        changes: ["parameter /etc/postfix/main.cf relayhost"],
-        writes: ["/etc/postfix/main.cf 644"],
-        fixes: [],
-        postmaps: [],
-        service: "reload",
+      {
+        name: "a removed main.cf parameter is put back",
+        facts: (f) =>
+          withFile(f, MAIN_CF, {
+            content: f.files.get(MAIN_CF)!.content!.replace(/^relayhost = .*\n/m, ""),
+          }),
+        expected: {
+          changes: ["parameter /etc/postfix/main.cf relayhost"],
+          writes: ["/etc/postfix/main.cf 644"],
+          fixes: [],
+          postmaps: [],
+          service: "reload",
+        },
       },
-    },
-    {
-      name: "Postfix not running is drift, and apply starts it",
-      facts: (f) => ({ ...f, running: false }),
-      expected: { changes: ["service postfix"], writes: [], fixes: [], postmaps: [], service: "start" },
-    },
-  ];
+      {
+        name: "Postfix not running is drift, and apply starts it",
+        facts: (f) => ({ ...f, running: false }),
+        expected: { changes: ["service postfix"], writes: [], fixes: [], postmaps: [], service: "start" },
+      },
+    ];
   for (const drift of drifts) {
     it(drift.name, () => {
       expect(summary(makePlan(config, drift.facts(syncedFacts(translator))))).to.deep.equal(drift.expected);

@@ -7,7 +7,12 @@ describe("post-apply verification against postconf -n", () => {
   it("accepts values as Postfix reports them, including empty ones", () => {
     expect(
       parameterMismatches(
-        { myorigin: "$mydomain", relay_domains: "", relayhost: "[mail.isp.example]:submission", proxy_interfaces: null },
+        {
+          myorigin: "$mydomain",
+          relay_domains: "",
+          relayhost: "[mail.isp.example]:submission",
+          proxy_interfaces: null,
+        },
         postconfN,
       ),
     ).to.deep.equal([]);

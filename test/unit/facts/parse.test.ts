@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { parseFacts } from "../../../src/facts/parse.js";
 import { factsScript } from "../../../src/facts/script.js";
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/facts/${name}`, import.meta.url), "utf8");
 
 describe("facts", () => {
   it("parses the facts of a fresh Debian 'Local only' Postfix (recorded output)", () => {
@@ -16,7 +17,10 @@ describe("facts", () => {
     const main = facts.files.get("/etc/postfix/main.cf");
     expect(main).to.include({ exists: true, mode: 0o644, owner: "root", group: "root" });
     expect(main?.content).to.match(/^inet_interfaces = loopback-only$/m);
-    expect(facts.files.get("/etc/postfix/generic")).to.deep.equal({ path: "/etc/postfix/generic", exists: false });
+    expect(facts.files.get("/etc/postfix/generic")).to.deep.equal({
+      path: "/etc/postfix/generic",
+      exists: false,
+    });
     expect(facts.files.get("/etc/postfix/generic.db")?.exists).to.equal(false);
   });
 
@@ -27,7 +31,11 @@ describe("facts", () => {
       "file\t/etc/postfix/generic.db\t644 root root 1700000001.25",
     ].join("\n");
     const facts = parseFacts("nas", output);
-    expect(facts.files.get("/etc/postfix/generic")).to.include({ content: "", mode: 0o600, mtime: 1700000000.5 });
+    expect(facts.files.get("/etc/postfix/generic")).to.include({
+      content: "",
+      mode: 0o600,
+      mtime: 1700000000.5,
+    });
     expect(facts.files.get("/etc/postfix/generic.db")).to.not.have.property("content");
     expect(facts.files.get("/etc/postfix/generic.db")?.mode).to.equal(0o644);
   });

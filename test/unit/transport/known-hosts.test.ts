@@ -54,7 +54,9 @@ describe("known_hosts verification", () => {
   });
 
   it("refuses a key marked @revoked even when it is also recorded as valid", () => {
-    const entries = parseKnownHosts(`${line("nas", KEY_A)}\n@revoked * ssh-ed25519 ${KEY_A.toString("base64")}\n`);
+    const entries = parseKnownHosts(
+      `${line("nas", KEY_A)}\n@revoked * ssh-ed25519 ${KEY_A.toString("base64")}\n`,
+    );
     expect(verifyHostKey(entries, "nas", 22, KEY_A).status).to.equal("revoked");
   });
 
