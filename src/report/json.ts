@@ -19,7 +19,7 @@ export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: n
       ...(o.warnings.length > 0 ? { warnings: o.warnings } : {}),
       ...(o.error ? { error: o.error } : {}),
       ...(command === "facts" && o.facts ? { facts: o.facts } : {}),
-      durationMs: o.stats.durationMs,
+      stats: o.stats,
     })),
   };
   return JSON.stringify(document, null, 2) + "\n";
