@@ -1,0 +1,140 @@
+// The "ISP" side of the lab: SMTP submission servers that, like a real provider, accept mail only after
+// TLS and a successful AUTH, and record what they were given so tests can assert on it.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from "smtp-server";
+import { must } from "./exec.js";
+
+export interface RelaySpec {
+  name: string;
+  /** The name hosts use for it, e.g. mail.isp.example (resolved through each host's /etc/hosts). */
+  hostname: string;
+  port: number;
+  tls: "starttls" | "implicit";
+  /** username -> password the relay accepts. */
+  users: Record<string, string>;
+}
+
+export interface RelayMessage {
+  relay: string;
+  authUser: string | null;
+  mailFrom: string;
+  rcptTo: string[];
+  data: string;
+}
+
+export interface AuthFailure {
+  relay: string;
+  username: string;
+}
+
+/** The record every relay writes into; one per lab so tests can read it synchronously. */
+export class RelayLog {
+  readonly messages: RelayMessage[] = [];
+  readonly authFailures: AuthFailure[] = [];
+}
+
+/** One self-signed certificate naming every relay: Postfix at "encrypt" does not verify it anyway. */
+export async function makeCertificate(
+  dir: string,
+  hostnames: string[],
+): Promise<{ key: Buffer; cert: Buffer }> {
+  const keyPath = join(dir, "relay-key.pem");
+  const certPath = join(dir, "relay-cert.pem");
+  const names = hostnames.length > 0 ? hostnames : ["relay.lab.example"];
+  await must("openssl", [
+    "req",
+    ...["-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30"],
+    ...["-keyout", keyPath, "-out", certPath, "-subj", `/CN=${names[0]}`],
+    ...["-addext", `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}`],
+  ]);
+  return { key: await readFile(keyPath), cert: await readFile(certPath) };
+}
+
+function rejectAuth(): Error {
+  // 535 is what real providers answer for bad credentials; Postfix logs it as an authentication failure.
+  return Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 });
+}
+
+function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: RelayLog): SMTPServer {
+  return new SMTPServer({
+    ...tls,
+    name: spec.hostname,
+    banner: `${spec.hostname} provision lab relay`,
+    secure: spec.tls === "implicit",
+    authMethods: ["PLAIN", "LOGIN"],
+    authOptional: false,
+    // No AUTH before TLS, as at real providers; together with required AUTH this makes TLS mandatory.
+    allowInsecureAuth: false,
+    // A reverse lookup would send DNS queries for lab addresses to the machine's real resolver.
+    disableReverseLookup: true,
+    logger: false,
+    size: 25 * 1024 * 1024,
+    closeTimeout: 2_000,
+    onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+      const username = auth.username ?? "";
+      const expected = Object.prototype.hasOwnProperty.call(spec.users, username)
+        ? spec.users[username]
+        : undefined;
+      if (expected !== undefined && auth.password === expected) return callback(null, { user: username });
+      log.authFailures.push({ relay: spec.name, username });
+      callback(rejectAuth());
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", (err) => callback(err));
+      stream.on("end", () => {
+        const { mailFrom, rcptTo } = session.envelope;
+        log.messages.push({
+          relay: spec.name,
+          authUser: session.user ?? null,
+          mailFrom: mailFrom ? mailFrom.address : "",
+          rcptTo: rcptTo.map((r) => r.address),
+          data: Buffer.concat(chunks).toString("utf8"),
+        });
+        callback(null, `queued as lab-${log.messages.length}`);
+      });
+    },
+  });
+}
+
+function listen(server: SMTPServer, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) =>
+      reject(new Error(`relay cannot listen on ${address}:${port}: ${err.message}`));
+    server.once("error", onError);
+    server.listen(port, address, () => {
+      server.off("error", onError);
+      // Client-side trouble (a dropped TLS handshake...) must not crash the test process.
+      server.on("error", () => undefined);
+      resolve();
+    });
+  });
+}
+
+export interface RunningRelays {
+  close(): Promise<void>;
+}
+
+export async function startRelays(
+  specs: RelaySpec[],
+  addresses: string[],
+  tls: { key: Buffer; cert: Buffer },
+  log: RelayLog,
+): Promise<RunningRelays> {
+  const servers: SMTPServer[] = [];
+  const close = () =>
+    Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
+  try {
+    for (const [i, spec] of specs.entries()) {
+      const server = createServer(spec, tls, log);
+      await listen(server, spec.port, addresses[i] ?? "");
+      servers.push(server);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { close };
+}
