@@ -5,7 +5,7 @@ import { cpus } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
+import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(REPO, "bin", "provision.js");
@@ -60,9 +60,13 @@ async function main(): Promise<void> {
   try {
     const dir = join(lab.dir, "bench");
     mkdirSync(join(dir, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(join(dir, "home", ".config", "provision", "example-net.pass"), "password2\n", {
-      mode: 0o600,
-    });
+    writeFileSync(
+      join(dir, "home", ".config", "provision", "example-net.pass"),
+      `${LAB_PASSWORDS.exampleNet}\n`,
+      {
+        mode: 0o600,
+      },
+    );
     const inventory = join(dir, "hosts.yaml");
     writeFileSync(
       inventory,
@@ -77,7 +81,11 @@ async function main(): Promise<void> {
       readFileSync(join(REPO, "playbooks", "site.yaml"), "utf8") +
         "\n- name: lab\n  hosts: all\n  postfix:\n    main:\n      smtp_host_lookup: native\n",
     );
-    const env = { ISP_PASSWORD: "password", EXAMPLE_COM_PASSWORD: "password2", HOME: join(dir, "home") };
+    const env = {
+      ISP_PASSWORD: LAB_PASSWORDS.isp,
+      EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom,
+      HOME: join(dir, "home"),
+    };
 
     const rows: string[] = [];
     for (const size of SIZES) {

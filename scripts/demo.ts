@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
-import { labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../test/lab/lab.js";
+import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../test/lab/lab.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(REPO, "bin", "provision.js");
-const PASSWORDS = { ISP_PASSWORD: "password", EXAMPLE_COM_PASSWORD: "password2" };
+const PASSWORDS = { ISP_PASSWORD: LAB_PASSWORDS.isp, EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom };
 
 function say(text: string): void {
   console.log(`\n${pc.bold(pc.cyan("==> " + text))}`);
@@ -65,9 +65,13 @@ async function labDemo(): Promise<void> {
   try {
     const dir = join(lab.dir, "demo");
     mkdirSync(join(dir, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(join(dir, "home", ".config", "provision", "example-net.pass"), "password2\n", {
-      mode: 0o600,
-    });
+    writeFileSync(
+      join(dir, "home", ".config", "provision", "example-net.pass"),
+      `${LAB_PASSWORDS.exampleNet}\n`,
+      {
+        mode: 0o600,
+      },
+    );
     const inventory = join(dir, "hosts.yaml");
     writeFileSync(
       inventory,

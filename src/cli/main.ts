@@ -208,7 +208,10 @@ function report(
   }
   const textOptions = { mode, diff: mode === "dry-run" || Boolean(options.diff), color: io.color } as const;
   io.out(
-    outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") + "\n\n" + recap(outcomes, io.color) + "\n",
+    outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") +
+      "\n\n" +
+      recap(outcomes, mode, io.color) +
+      "\n",
   );
   if (mode === "dry-run") io.out("Dry run: nothing was changed on any host.\n");
 }

@@ -125,7 +125,7 @@ function planFile(
   const write = (before: string | null) =>
     plan.writes.push({ path, mode, content: new Secret(desired.text, path), before, after: desired.display });
   if (!remote?.exists) {
-    plan.changes.push({ path, what: "missing", detail: `${path} does not exist` });
+    plan.changes.push({ path, what: "missing", detail: "does not exist yet" });
     write(null);
     return true;
   }

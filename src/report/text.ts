@@ -71,12 +71,13 @@ function colorDiff(diff: string, c: ReturnType<typeof pc.createColors>): string 
 }
 
 /** One line per host plus counts, like Ansible's PLAY RECAP. */
-export function recap(outcomes: HostOutcome[], color: boolean): string {
+export function recap(outcomes: HostOutcome[], mode: TextOptions["mode"], color: boolean): string {
   const c = pc.createColors(color);
   const width = Math.max(4, ...outcomes.map((o) => o.name.length));
   const lines = [c.bold("RECAP")];
   for (const o of outcomes) {
-    lines.push(`  ${o.name.padEnd(width)}  ${o.status.padEnd(11)} changes=${o.changes.length}`);
+    const status = o.status === "drift" && mode === "dry-run" ? "would change" : o.status;
+    lines.push(`  ${o.name.padEnd(width)}  ${status.padEnd(12)} changes=${o.changes.length}`);
   }
   return lines.join("\n");
 }

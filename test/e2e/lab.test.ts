@@ -2,7 +2,14 @@
 // Postfix on each, and a hand-configured Postfix delivering through an AUTH-requiring relay.
 import { execFile } from "node:child_process";
 import { expect } from "chai";
-import { labLeftovers, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
+import {
+  labLeftovers,
+  labUnavailableReason,
+  SOHO_RELAYS,
+  startLab,
+  type Lab,
+  LAB_PASSWORDS,
+} from "../lab/lab.js";
 
 interface SshResult {
   code: number;
@@ -110,7 +117,12 @@ describe("lab (real hosts for e2e tests)", function () {
 
   it("delivers mail from a hand-configured Postfix to the relay, authenticated", async function () {
     const l = theLab();
-    await sshOk(l, "root", address("nas"), MANUAL_RELAY_CONFIG.replace("PASSWORD", "username:password"));
+    await sshOk(
+      l,
+      "root",
+      address("nas"),
+      MANUAL_RELAY_CONFIG.replace("PASSWORD", `username:${LAB_PASSWORDS.isp}`),
+    );
     await sshOk(
       l,
       "root",

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
+import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
 
 /**
  * Shared by the end-to-end suites: one lab per suite, the real CLI run as a child process (exactly as
@@ -15,10 +15,10 @@ const BIN = join(REPO, "bin", "provision.js");
 
 /** Passwords the lab relays accept (lab.ts SOHO_RELAYS); the tests also assert they never leak. */
 export const PASSWORDS = {
-  ISP_PASSWORD: "password",
-  EXAMPLE_COM_PASSWORD: "password2",
-  EXAMPLE_NET_PASSWORD: "password2",
-  SMTP_PASSWORD: "piyopiyo",
+  ISP_PASSWORD: LAB_PASSWORDS.isp,
+  EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom,
+  EXAMPLE_NET_PASSWORD: LAB_PASSWORDS.exampleNet,
+  SMTP_PASSWORD: LAB_PASSWORDS.fooBar,
 };
 
 /**
