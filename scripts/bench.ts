@@ -2,12 +2,11 @@
 // 1, 5, 10 and 25 lab hosts, with the SSH connections and remote commands each host cost. Needs root.
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
+import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(REPO, "bin", "provision.js");
 const SIZES = [1, 5, 10, 25];
 
@@ -59,33 +58,10 @@ async function main(): Promise<void> {
   console.error(`lab up in ${((Date.now() - labStarted) / 1000).toFixed(1)} s`);
   try {
     const dir = join(lab.dir, "bench");
-    mkdirSync(join(dir, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(
-      join(dir, "home", ".config", "provision", "example-net.pass"),
-      `${LAB_PASSWORDS.exampleNet}\n`,
-      {
-        mode: 0o600,
-      },
-    );
-    const inventory = join(dir, "hosts.yaml");
-    writeFileSync(
-      inventory,
-      `all:\n  vars:\n    ssh_user: root\n    ssh_key: ${lab.sshKey}\n    ssh_known_hosts: ${lab.knownHosts}\n` +
-        `  children:\n    home:\n      vars:\n        mydomain: home.example\n      hosts:\n` +
-        lab.hosts.map((h) => `        ${h.name}: { address: ${h.address} }`).join("\n") +
-        "\n",
-    );
-    const playbook = join(dir, "site.yaml");
-    writeFileSync(
-      playbook,
-      readFileSync(join(REPO, "playbooks", "site.yaml"), "utf8") +
-        "\n- name: lab\n  hosts: all\n  postfix:\n    main:\n      smtp_host_lookup: native\n",
-    );
-    const env = {
-      ISP_PASSWORD: LAB_PASSWORDS.isp,
-      EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom,
-      HOME: join(dir, "home"),
-    };
+    mkdirSync(dir, { recursive: true });
+    const env = labHome(dir);
+    const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
+    const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
 
     const rows: string[] = [];
     for (const size of SIZES) {

@@ -4,15 +4,13 @@
 //   npm run demo                          lab demo: dry run, apply, apply again, drift, check, repair
 //   npm run demo -- -i INVENTORY [PLAYBOOK]  your own machines: facts and a dry run only (changes nothing)
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import pc from "picocolors";
-import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../test/lab/lab.js";
+import { labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../test/lab/lab.js";
+import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(REPO, "bin", "provision.js");
-const PASSWORDS = { ISP_PASSWORD: LAB_PASSWORDS.isp, EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom };
 
 function say(text: string): void {
   console.log(`\n${pc.bold(pc.cyan("==> " + text))}`);
@@ -64,44 +62,10 @@ async function labDemo(): Promise<void> {
   const lab = await startLab({ hosts: ["nas", "pi"], relays: SOHO_RELAYS });
   try {
     const dir = join(lab.dir, "demo");
-    mkdirSync(join(dir, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(
-      join(dir, "home", ".config", "provision", "example-net.pass"),
-      `${LAB_PASSWORDS.exampleNet}\n`,
-      {
-        mode: 0o600,
-      },
-    );
-    const inventory = join(dir, "hosts.yaml");
-    writeFileSync(
-      inventory,
-      `all:
-  vars:
-    ssh_user: root
-    ssh_key: ${lab.sshKey}
-    ssh_known_hosts: ${lab.knownHosts}
-  children:
-    home:
-      vars:
-        mydomain: home.example
-      hosts:
-${lab.hosts.map((h) => `        ${h.name}: { address: ${h.address} }`).join("\n")}
-`,
-    );
-    const playbook = join(dir, "site.yaml");
-    writeFileSync(
-      playbook,
-      readFileSync(join(REPO, "playbooks", "site.yaml"), "utf8") +
-        `
-# The lab has no DNS server: Postfix finds the relays through /etc/hosts.
-- name: lab name resolution
-  hosts: all
-  postfix:
-    main:
-      smtp_host_lookup: native
-`,
-    );
-    const env = { ...PASSWORDS, HOME: join(dir, "home") };
+    mkdirSync(dir, { recursive: true });
+    const env = labHome(dir);
+    const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
+    const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
     console.log(
       `inventory: ${relative(process.cwd(), inventory)}\nplaybook:  ${relative(process.cwd(), playbook)}`,
     );

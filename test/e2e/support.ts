@@ -1,24 +1,30 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
+import {
+  LAB_ENV,
+  labHome,
+  REPO,
+  writeLabInventory,
+  writeLabPlaybook,
+  type InventoryOptions,
+} from "../lab/workspace.js";
+
+export { LAB_PLAY, REPO } from "../lab/workspace.js";
 
 /**
  * Shared by the end-to-end suites: one lab per suite, the real CLI run as a child process (exactly as
  * a user runs it), and helpers that read the truth off the host.
  */
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(REPO, "bin", "provision.js");
 
-/** Passwords the lab relays accept (lab.ts SOHO_RELAYS); the tests also assert they never leak. */
-export const PASSWORDS = {
-  ISP_PASSWORD: LAB_PASSWORDS.isp,
-  EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom,
+/** Secrets the playbooks read, as the lab relays accept them; the tests also assert they never leak. */
+export const PASSWORDS: Record<string, string> = {
+  ...LAB_ENV,
   EXAMPLE_NET_PASSWORD: LAB_PASSWORDS.exampleNet,
-  SMTP_PASSWORD: LAB_PASSWORDS.fooBar,
 };
 
 /**
@@ -37,15 +43,7 @@ export function useLab(hosts: string[]): { lab: () => Lab; work: string } {
       this.skip();
     }
     lab = await startLab({ hosts, relays: SOHO_RELAYS, log: () => undefined });
-    // secrets from a file are read relative to HOME (~/.config/provision/...), so give the CLI its own
-    mkdirSync(join(work, "home", ".config", "provision"), { recursive: true });
-    writeFileSync(
-      join(work, "home", ".config", "provision", "example-net.pass"),
-      PASSWORDS.EXAMPLE_NET_PASSWORD + "\n",
-      {
-        mode: 0o600,
-      },
-    );
+    labHome(work);
   });
   after(async function () {
     this.timeout(120_000);
@@ -60,61 +58,12 @@ export function useLab(hosts: string[]): { lab: () => Lab; work: string } {
   };
 }
 
-export interface InventoryOptions {
-  /** Connect as the lab's sudo user with become instead of root. */
-  become?: boolean;
-  /** Extra group vars for `home`. */
-  vars?: Record<string, string>;
-}
-
-/** An inventory of the given lab hosts in group `home`, with the lab's key and known_hosts. */
-export function writeInventory(
-  lab: Lab,
-  file: string,
-  hosts: string[],
-  options: InventoryOptions = {},
-): string {
-  const hostLines = hosts.map((name) => {
-    const host = lab.hosts.find((h) => h.name === name);
-    if (!host) throw new Error(`no lab host ${name}`);
-    return `        ${name}: { address: ${host.address} }`;
-  });
-  const user = options.become ? `ssh_user: ${lab.sudoUser}\n    become: true` : "ssh_user: root";
-  const vars = Object.entries({ mydomain: "home.example", ...options.vars })
-    .map(([k, v]) => `        ${k}: ${JSON.stringify(v)}`)
-    .join("\n");
-  writeFileSync(
-    file,
-    `all:
-  vars:
-    ${user}
-    ssh_key: ${lab.sshKey}
-    ssh_known_hosts: ${lab.knownHosts}
-  children:
-    home:
-      vars:
-${vars}
-      hosts:
-${hostLines.join("\n")}
-`,
-  );
-  return file;
-}
-
-/** The lab has no DNS: Postfix must resolve relay names through /etc/hosts. */
-export const LAB_PLAY = `
-- name: lab name resolution
-  hosts: all
-  postfix:
-    main:
-      smtp_host_lookup: native
-`;
+/** An inventory of the given lab hosts in group `home` (see test/lab/workspace.ts). */
+export const writeInventory = (lab: Lab, file: string, hosts: string[], options: InventoryOptions = {}) =>
+  writeLabInventory(lab, file, hosts, options);
 
 /** A playbook from the repository's playbooks/ plus the lab play, written to `file`. */
-export function labPlaybook(file: string, repoPlaybook: string, extra = ""): string {
-  writeFileSync(file, readFileSync(join(REPO, "playbooks", repoPlaybook), "utf8") + LAB_PLAY + extra);
-  return file;
-}
+export const labPlaybook = writeLabPlaybook;
 
 export interface CliResult {
   code: number;
