@@ -7,7 +7,8 @@ import { createRedactor } from "../secrets/redact.js";
 import type { Secret } from "../secrets/secret.js";
 import type { PostfixState } from "../postfix/state.js";
 import { runAll } from "../engine/run-all.js";
-import type { HostJob, RunMode } from "../engine/host-run.js";
+import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
+import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
 import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
 import { checkLine, hostReport, recap } from "../report/text.js";
@@ -39,8 +40,10 @@ interface CommonOptions {
   limit?: string;
   json?: boolean;
   forks: number;
-  hostKeyChecking: HostKeyChecking;
+  /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
+  hostKeyChecking?: HostKeyChecking;
   connectTimeout: number;
+  lockTimeout: number;
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -64,11 +67,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       .option("--json", "print one JSON document on stdout")
       .option("-f, --forks <n>", "hosts worked on at once", positiveInt, 10)
       .addOption(
-        new Option("--host-key-checking <mode>", "unknown host keys: refuse (strict) or record (accept-new)")
-          .choices(["strict", "accept-new"])
-          .default("strict"),
+        new Option(
+          "--host-key-checking <mode>",
+          "unknown host keys: refuse (strict) or record (accept-new); default: inventory host_key_checking, else strict",
+        ).choices(["strict", "accept-new"]),
       )
-      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15);
+      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
+      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
     const loaded = await load(mode, playbook, options);
@@ -79,6 +84,8 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       connectTimeoutMs: options.connectTimeout * 1000,
       hostKeyChecking: options.hostKeyChecking,
       forks: options.forks,
+      lockWaitSeconds: options.lockTimeout,
+      pause: testPause(process.env.PROVISION_TEST_PAUSE),
     });
     exitCode = exitCodeFor(outcomes, mode);
     report(mode, outcomes, options, exitCode, { out, err, color: io.color });
@@ -121,6 +128,22 @@ interface Extra {
   dryRun?: boolean;
   diff?: boolean;
   promFile?: string;
+}
+
+/**
+ * Fault-injection hook for the end-to-end tests only: PROVISION_TEST_PAUSE=STEP:SECONDS makes the apply
+ * script sleep at STEP (after-upload, after-postmap, before-reload) so a test can cut the connection
+ * there. It only delays; it cannot change what is written.
+ */
+function testPause(value: string | undefined): RunOptions["pause"] {
+  if (!value) return undefined;
+  const [step, seconds] = value.split(":");
+  if (!PAUSE_STEPS.includes(step as PauseStep) || !/^\d+$/.test(seconds ?? "")) {
+    throw new InputError(
+      `PROVISION_TEST_PAUSE must be STEP:SECONDS with STEP one of ${PAUSE_STEPS.join(", ")}`,
+    );
+  }
+  return { step: step as PauseStep, seconds: Number(seconds) };
 }
 
 function positiveInt(value: string): number {

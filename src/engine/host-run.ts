@@ -2,12 +2,13 @@ import type { InventoryHost } from "../inventory/host.js";
 import type { PostfixState } from "../postfix/state.js";
 import { deriveConfig, type DesiredConfig } from "../postfix/derive.js";
 import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
-import { factsScript, type FactRequest } from "../facts/script.js";
+import { randomBytes } from "node:crypto";
+import { factsScript, type FactRequest, type LockOptions } from "../facts/script.js";
 import { parseFacts } from "../facts/parse.js";
 import type { HostFacts } from "../facts/types.js";
 import { HostError, UnreachableError } from "../errors.js";
 import { openSession, type RemoteSession, type SessionOptions } from "../transport/ssh.js";
-import { applyScript } from "./apply-script.js";
+import { applyScript, rollbackScript, type ApplyOptions } from "./apply-script.js";
 import { makePlan, MAIN_CF, type Plan } from "./plan.js";
 import { parameterMismatches } from "./verify.js";
 import type { HostOutcome } from "./outcome.js";
@@ -27,7 +28,15 @@ export interface HostJob {
   warnings?: string[];
 }
 
-export async function runHost(job: HostJob, mode: RunMode, options: SessionOptions): Promise<HostOutcome> {
+/** What a run needs beyond the SSH session settings. */
+export interface RunOptions extends SessionOptions {
+  /** Seconds to wait for another run's lock on the host. */
+  lockWaitSeconds: number;
+  /** Fault-injection hook for the end-to-end tests (PROVISION_TEST_PAUSE=STEP:SECONDS). */
+  pause?: ApplyOptions["pause"];
+}
+
+export async function runHost(job: HostJob, mode: RunMode, options: RunOptions): Promise<HostOutcome> {
   const started = Date.now();
   const outcome: HostOutcome = {
     name: job.host.name,
@@ -38,26 +47,47 @@ export async function runHost(job: HostJob, mode: RunMode, options: SessionOptio
     warnings: [...(job.warnings ?? [])],
     stats: { connections: 0, commands: 0, durationMs: 0 },
   };
+  const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
   let session: RemoteSession | undefined;
   try {
     session = await openSession(job.host.name, job.host.connection, options);
     outcome.stats.connections = 1;
     const request = factRequest(job.state);
-    const facts = await gatherFacts(session, job.host.name, request);
-    outcome.facts = summary(facts);
-    if (mode === "facts" || !job.state) return outcome;
+    // Another run may change the host between our read and our write; the apply script notices and
+    // stops before touching anything. Then read and plan once more.
+    for (let attempt = 1; ; attempt++) {
+      const facts = await gatherFacts(session, job.host.name, request, lock);
+      outcome.facts = summary(facts);
+      if (mode === "facts" || !job.state) return outcome;
 
-    const config = deriveConfig(job.state, hostInfo(job.host.name, facts));
-    const plan = makePlan(config, facts);
-    outcome.plan = plan;
-    outcome.changes = plan.changes;
-    if (plan.changes.length === 0) return outcome;
-    if (mode !== "apply") {
-      outcome.status = "drift";
+      const config = deriveConfig(job.state, hostInfo(job.host.name, facts));
+      const plan = makePlan(config, facts);
+      outcome.plan = plan;
+      outcome.changes = plan.changes;
+      if (plan.changes.length === 0) return outcome;
+      if (mode !== "apply") {
+        outcome.status = "drift";
+        return outcome;
+      }
+      const applied = await applyPlan(session, job.host.name, {
+        plan,
+        config,
+        facts,
+        request,
+        lock,
+        options,
+        outcome,
+      });
+      if (applied === "host-changed" && attempt < 2) continue;
+      if (applied === "host-changed") {
+        throw new HostError(
+          job.host.name,
+          "the host keeps changing while provision reads it; nothing was changed",
+        );
+      }
+      outcome.status = "changed";
       return outcome;
     }
-    await applyPlan(session, job.host.name, plan, config, request, outcome);
-    outcome.status = "changed";
   } catch (error) {
     outcome.status = error instanceof UnreachableError ? "unreachable" : "failed";
     outcome.error = error instanceof Error ? error.message : String(error);
@@ -69,46 +99,111 @@ export async function runHost(job: HostJob, mode: RunMode, options: SessionOptio
   return outcome;
 }
 
-async function gatherFacts(session: RemoteSession, host: string, request: FactRequest): Promise<HostFacts> {
-  const result = await session.runScript(factsScript(request), "gathering facts");
+async function gatherFacts(
+  session: RemoteSession,
+  host: string,
+  request: FactRequest,
+  lock: LockOptions,
+): Promise<HostFacts> {
+  const result = await session.runScript(factsScript(request, lock), "gathering facts");
   if (result.code !== 0) {
     throw new HostError(host, `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr)}`);
   }
   return parseFacts(host, result.stdout);
 }
 
-/** Carry out the plan, then confirm from the re-read facts that the host now matches. */
+interface ApplyContext {
+  plan: Plan;
+  config: DesiredConfig;
+  facts: HostFacts;
+  request: FactRequest;
+  lock: LockOptions;
+  options: RunOptions;
+  outcome: HostOutcome;
+}
+
+/**
+ * Carry out the plan (see apply-script.ts), then confirm from the re-read facts and `postconf -n` that
+ * the host now matches; if it does not, restore the run's backup in one more round trip.
+ */
 async function applyPlan(
   session: RemoteSession,
   host: string,
-  plan: Plan,
-  config: DesiredConfig,
-  request: FactRequest,
-  outcome: HostOutcome,
-): Promise<void> {
-  const result = await session.runScript(applyScript(plan, request), "applying changes");
-  for (const line of result.stdout.split("\n")) {
-    const [kind, ...rest] = line.split("\t");
+  ctx: ApplyContext,
+): Promise<"done" | "host-changed"> {
+  const { plan, config, facts, request, lock, options, outcome } = ctx;
+  const expected = new Map(
+    plan.writes.map((w) => [
+      w.path,
+      facts.files.get(w.path)?.exists ? (facts.files.get(w.path)?.sha256 ?? null) : null,
+    ]),
+  );
+  const script = applyScript(plan, request, { ...lock, expected, pause: options.pause });
+  const result = await session.runScript(script, "applying changes");
+  const records = readRecords(result.stdout, outcome);
+  if (records.locked !== undefined) {
+    throw new HostError(
+      host,
+      `another provision run holds the host's run lock (${records.locked}); try again later`,
+    );
+  }
+  if (records.changed) return "host-changed";
+  if (records.error) {
+    const restored = records.rolledBack
+      ? `; rolled back to the previous configuration (backup ${records.rolledBack})`
+      : "";
+    throw new HostError(host, `${records.error}${restored}`);
+  }
+  if (result.code !== 0 || !records.backup) {
+    throw new HostError(host, `applying changes failed (exit ${result.code}): ${firstLine(result.stderr)}`);
+  }
+  outcome.steps.push(`backup ${records.backup}`);
+
+  const after = parseFacts(host, result.stdout);
+  outcome.facts = summary(after);
+  const remaining = makePlan(config, after).changes.map((c) => `${c.path}: ${c.detail}`);
+  const problems = [...remaining, ...parameterMismatches(config.main, after.postconfN)];
+  if (problems.length > 0) {
+    const rollback = await session.runScript(
+      rollbackScript(records.backup, plan.service, lock),
+      "rolling back",
+    );
+    const back = readRecords(rollback.stdout, outcome);
+    const restored = back.rolledBack
+      ? `rolled back to the previous configuration (backup ${back.rolledBack})`
+      : `ROLLBACK FAILED: ${back.error ?? firstLine(rollback.stderr)}`;
+    throw new HostError(
+      host,
+      `the host does not match the playbook after apply (${problems.join("; ")}); ${restored}`,
+    );
+  }
+  return "done";
+}
+
+interface ApplyRecords {
+  locked?: string;
+  changed?: string;
+  error?: string;
+  rolledBack?: string;
+  backup?: string;
+}
+
+/** Read the apply script's records; progress goes to the outcome, the verdict is returned. */
+function readRecords(stdout: string, outcome: HostOutcome): ApplyRecords {
+  const records: ApplyRecords = {};
+  for (const line of stdout.split("\n")) {
+    const [kind = "", ...rest] = line.split("\t");
     const value = rest.join("\t");
     if (kind === "wrote" || kind === "fixed" || kind === "postmap") outcome.steps.push(`${kind} ${value}`);
     else if (kind === "service") outcome.steps.push(`${value} postfix`);
     else if (kind === "warning") outcome.warnings.push(value);
-    else if (kind === "error") throw new HostError(host, value);
+    else if (kind === "locked") records.locked = value;
+    else if (kind === "changed") records.changed = value;
+    else if (kind === "error") records.error ??= value;
+    else if (kind === "rolledback") records.rolledBack = value;
+    else if (kind === "backup") records.backup = value;
   }
-  if (result.code !== 0) {
-    throw new HostError(host, `applying changes failed (exit ${result.code}): ${firstLine(result.stderr)}`);
-  }
-  const after = parseFacts(host, result.stdout);
-  outcome.facts = summary(after);
-  const remaining = makePlan(config, after);
-  if (remaining.changes.length > 0) {
-    const what = remaining.changes.map((c) => `${c.path}: ${c.detail}`).join("; ");
-    throw new HostError(host, `host is still not in sync after apply: ${what}`);
-  }
-  const mismatches = parameterMismatches(config.main, after.postconfN);
-  if (mismatches.length > 0) {
-    throw new HostError(host, `postconf -n disagrees with the desired main.cf: ${mismatches.join("; ")}`);
-  }
+  return records;
 }
 
 /** Files to read: main.cf, every managed table source, and every index file it could have. */

@@ -1,12 +1,11 @@
-import type { SessionOptions } from "../transport/ssh.js";
-import { runHost, type HostJob, type RunMode } from "./host-run.js";
+import { runHost, type HostJob, type RunMode, type RunOptions } from "./host-run.js";
 import type { HostOutcome } from "./outcome.js";
 
 /** Run every host concurrently, at most `forks` at a time; results in inventory order. */
 export async function runAll(
   jobs: HostJob[],
   mode: RunMode,
-  options: SessionOptions & { forks: number },
+  options: RunOptions & { forks: number },
   onDone?: (outcome: HostOutcome) => void,
 ): Promise<HostOutcome[]> {
   const results: HostOutcome[] = new Array(jobs.length);

@@ -18,6 +18,12 @@ export function parseFacts(host: string, output: string): HostFacts {
     const fields = line.split("\t");
     const [kind, value = ""] = fields;
     switch (kind) {
+      case "locked":
+        throw new HostError(
+          host,
+          `another provision run holds the host's run lock (${value.trim() || "holder unknown"}); ` +
+            `waited for it in vain, try again later or raise --lock-timeout`,
+        );
       case "no-postfix":
         throw new HostError(
           host,
@@ -61,7 +67,7 @@ export function parseFacts(host: string, output: string): HostFacts {
 }
 
 function parseFileRecord(fields: string[]): RemoteFile {
-  const [, path = "", meta = "", content] = fields;
+  const [, path = "", meta = "", sha256, content] = fields;
   if (meta === "missing") return { path, exists: false };
   const [mode = "0", owner, group, mtime = "0"] = meta.split(" ");
   return {
@@ -71,6 +77,6 @@ function parseFileRecord(fields: string[]): RemoteFile {
     owner,
     group,
     mtime: Number(mtime),
-    ...(content !== undefined ? { content: Buffer.from(content, "base64").toString("utf8") } : {}),
+    ...(content !== undefined ? { content: Buffer.from(content, "base64").toString("utf8"), sha256 } : {}),
   };
 }

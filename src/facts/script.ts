@@ -1,4 +1,5 @@
 import { shellQuote } from "../transport/shell.js";
+import { LOCK_FUNCTIONS } from "./host-lock.js";
 
 /**
  * The remote half of fact gathering: one POSIX sh script, run in ONE command, that prints every fact
@@ -13,13 +14,23 @@ export interface FactRequest {
   stats: string[];
 }
 
+export interface LockOptions {
+  /** Identifies this run in the lock file and in backups. */
+  runId: string;
+  /** How long to wait for another run's lock, in seconds. */
+  waitSeconds: number;
+}
+
 /** Shell functions shared by the facts script and the apply script (which re-reads facts at its end). */
 export const FACT_FUNCTIONS = `
 emit() { printf '%s\\t%s\\n' "$1" "$2"; }
 file_fact() {
   if [ -e "$1" ]; then
     printf 'file\\t%s\\t%s' "$1" "$(stat -c '%a %U %G %.9Y' -- "$1")"
-    if [ "$2" = content ]; then printf '\\t'; base64 -w0 < "$1"; fi
+    if [ "$2" = content ]; then
+      printf '\\t%s\\t' "$(sha256sum < "$1" | cut -d' ' -f1)"
+      base64 -w0 < "$1"
+    fi
     printf '\\n'
   else
     printf 'file\\t%s\\tmissing\\n' "$1"
@@ -42,9 +53,22 @@ export function factCommands(request: FactRequest): string {
   return lines.join("\n");
 }
 
-/** The whole facts script. Wrapped in { } so the shell reads all of it before running any of it. */
-export function factsScript(request: FactRequest): string {
-  return `{\n${SCRIPT_PRELUDE}\n${FACT_FUNCTIONS}\n${factCommands(request)}\n}\n`;
+/**
+ * The whole facts script, under the shared run lock so it never reads a host halfway through another
+ * run's apply. Wrapped in { } so the shell reads all of it before running any of it.
+ */
+export function factsScript(request: FactRequest, lock: LockOptions): string {
+  return [
+    "{",
+    SCRIPT_PRELUDE,
+    `RUN_ID=${shellQuote(lock.runId)}`,
+    FACT_FUNCTIONS,
+    LOCK_FUNCTIONS,
+    `lock_host -s ${lock.waitSeconds} read || exit 0`,
+    factCommands(request),
+    "}",
+    "",
+  ].join("\n");
 }
 
 export const SCRIPT_PRELUDE = `export LC_ALL=C

@@ -11,6 +11,8 @@ export interface RemoteFile {
   mtime?: number;
   /** Content, for files whose content was asked for (main.cf and table sources). */
   content?: string;
+  /** SHA-256 of the content as stored (hex), to tell later whether the file changed since it was read. */
+  sha256?: string;
 }
 
 export interface HostFacts {

@@ -62,13 +62,15 @@ export function connectionFor(
   };
   const keyFile = text("keyFile");
   const knownHostsFile = text("knownHostsFile");
+  const hostKeyChecking = settings.get("hostKeyChecking")?.value as ConnectionSpec["hostKeyChecking"];
   return {
     address: text("address") ?? name,
-    // The schema has already checked and converted these two.
+    // The schema has already checked and converted port, become and hostKeyChecking.
     port: (settings.get("port")?.value as number | undefined) ?? 22,
     user: text("user") ?? defaults.user,
     ...(keyFile !== undefined && { keyFile: expandHome(keyFile, defaults.home) }),
     become: (settings.get("become")?.value as boolean | undefined) ?? false,
     ...(knownHostsFile !== undefined && { knownHostsFile: expandHome(knownHostsFile, defaults.home) }),
+    ...(hostKeyChecking !== undefined && { hostKeyChecking }),
   };
 }

@@ -19,4 +19,9 @@ export interface ConnectionSpec {
   become: boolean;
   /** known_hosts file to check host keys against; default ~/.ssh/known_hosts. */
   knownHostsFile?: string;
+  /**
+   * `host_key_checking`: what to do with a host whose key is not in known_hosts (a changed or revoked key
+   * is always refused). Undefined = strict. The command line's --host-key-checking wins over it.
+   */
+  hostKeyChecking?: "strict" | "accept-new";
 }

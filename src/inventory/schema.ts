@@ -41,9 +41,23 @@ export const CONNECTION_VARS = {
   keyFile: ["ssh_key", "ansible_ssh_private_key_file", "ansible_private_key_file"],
   become: ["become", "ansible_become"],
   knownHostsFile: ["ssh_known_hosts"],
+  // Not Ansible's ansible_host_key_checking: that one is a boolean, and `false` (no checking at all) is
+  // something this tool never does, so an Ansible inventory setting it must not silently mean "strict".
+  hostKeyChecking: ["host_key_checking"],
 } as const;
 
-const typeOf = { address: text, port, user: text, keyFile: text, become: bool, knownHostsFile: text };
+const HOST_KEY_CHECKING = "expected strict or accept-new (host keys are always checked)";
+const hostKeyChecking = z.enum(["strict", "accept-new"], { error: expecting(HOST_KEY_CHECKING) });
+
+const typeOf = {
+  address: text,
+  port,
+  user: text,
+  keyFile: text,
+  become: bool,
+  knownHostsFile: text,
+  hostKeyChecking,
+};
 
 const connectionShape = Object.fromEntries(
   Object.entries(CONNECTION_VARS).flatMap(([field, names]) =>

@@ -24,13 +24,13 @@ export type HostKeyChecking = "strict" | "accept-new";
 export interface SessionOptions {
   connectTimeoutMs: number;
   commandTimeoutMs: number;
-  hostKeyChecking: HostKeyChecking;
+  /** --host-key-checking; undefined = the host's `host_key_checking` from the inventory, else strict. */
+  hostKeyChecking?: HostKeyChecking;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   connectTimeoutMs: 15_000,
   commandTimeoutMs: 120_000,
-  hostKeyChecking: "strict",
 };
 
 export interface RemoteResult {
@@ -55,12 +55,13 @@ export async function openSession(
 ): Promise<RemoteSession> {
   const knownHostsFile = spec.knownHostsFile ?? join(homedir(), ".ssh", "known_hosts");
   const entries = existsSync(knownHostsFile) ? parseKnownHosts(readFileSync(knownHostsFile, "utf8")) : [];
+  const checking: HostKeyChecking = options.hostKeyChecking ?? spec.hostKeyChecking ?? "strict";
   let refusal: string | undefined;
 
   const hostVerifier = (key: Buffer): boolean => {
     const verdict = verifyHostKey(entries, spec.address, spec.port, key);
     if (verdict.status === "known") return true;
-    if (verdict.status === "unknown" && options.hostKeyChecking === "accept-new") {
+    if (verdict.status === "unknown" && checking === "accept-new") {
       mkdirSync(dirname(knownHostsFile), { recursive: true, mode: 0o700 });
       appendFileSync(knownHostsFile, knownHostsLine(spec.address, spec.port, key) + "\n", { mode: 0o600 });
       return true;

@@ -50,6 +50,16 @@ export class YamlFile {
       const yaml = new YamlFile(file, doc, lines);
       throw new InputErrors(problems.map((problem) => yaml.#syntaxError(problem)));
     }
+    // YAML 1.1 would silently change what values mean: `yes`/`no`/`on` become booleans (even as map
+    // keys), `0644` becomes 420 and `1:30` becomes 90. One meaning only: YAML 1.2.
+    if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== "1.2") {
+      const yaml = new YamlFile(file, doc, lines);
+      throw new InputError(
+        `%YAML ${doc.directives.yaml.version} is not supported: provision reads YAML 1.2, where yes/no/on/off ` +
+          `are plain text (write true/false for a boolean); remove the %YAML directive`,
+        { location: yaml.#position(Math.max(0, text.search(/^%YAML\b/m))) },
+      );
+    }
     return new YamlFile(file, doc, lines);
   }
 

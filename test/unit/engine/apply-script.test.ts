@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { applyScript } from "../../../src/engine/apply-script.js";
+import { applyScript, rollbackScript } from "../../../src/engine/apply-script.js";
 import type { Plan } from "../../../src/engine/plan.js";
 import { Secret } from "../../../src/secrets/secret.js";
 
@@ -10,17 +10,17 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     changes: [{ path: "/etc/postfix/sasl_passwd", what: "missing", detail: "" }],
     writes: [
       {
-        path: "/etc/postfix/main.cf",
-        mode: 0o644,
-        content: new Secret("relayhost = [mail.isp.example]\n", "m"),
-        before: "",
-        after: "",
-      },
-      {
         path: "/etc/postfix/sasl_passwd",
         mode: 0o600,
         content: new Secret(`[mail.isp.example] username:${PASSWORD}\n`, "s"),
         before: null,
+        after: "",
+      },
+      {
+        path: "/etc/postfix/main.cf",
+        mode: 0o644,
+        content: new Secret("relayhost = [mail.isp.example]\n", "m"),
+        before: "",
         after: "",
       },
     ],
@@ -32,37 +32,87 @@ function plan(overrides: Partial<Plan> = {}): Plan {
 }
 
 const refacts = { contents: ["/etc/postfix/main.cf"], stats: [] };
+const options = {
+  runId: "run1",
+  waitSeconds: 30,
+  expected: new Map<string, string | null>([
+    ["/etc/postfix/sasl_passwd", null],
+    ["/etc/postfix/main.cf", "ab".repeat(32)],
+  ]),
+};
 
 describe("apply script", () => {
-  it("puts tables in place and indexes them before writing the main.cf that refers to them", () => {
-    const lines = applyScript(plan(), refacts).split("\n");
-    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix) && !l.includes("() {"));
-    expect(at("put '/etc/postfix/sasl_passwd' 600")).to.be.greaterThan(-1);
-    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.greaterThan(
-      at("put '/etc/postfix/sasl_passwd'"),
-    );
-    expect(at("fix '/etc/postfix/sasl_passwd.db' 600")).to.be.greaterThan(at("pmap "));
-    expect(at("put '/etc/postfix/main.cf' 644")).to.be.greaterThan(at("fix '/etc/postfix/sasl_passwd.db'"));
-    expect(at("pf_reload")).to.be.greaterThan(at("put '/etc/postfix/main.cf'"));
-    // ...and re-reads the facts in the same round trip.
-    expect(at("file_fact '/etc/postfix/main.cf' content")).to.be.greaterThan(at("pf_reload"));
+  const lines = applyScript(plan(), refacts, options).split("\n");
+  const at = (line: string) => {
+    const index = lines.findIndex((l) => l === line || l.startsWith(`${line} `));
+    expect(index, line).to.be.greaterThan(-1);
+    return index;
+  };
+
+  it("takes the run lock exclusively before anything else", () => {
+    expect(at("lock_host -x 30 apply")).to.be.lessThan(at("start_work"));
+    expect(at("start_work")).to.be.lessThan(at("expect_file"));
   });
 
-  it("carries file contents encoded, never as readable text, and creates temp files with umask 077", () => {
-    const script = applyScript(plan(), refacts);
+  it("checks the host is as it was read, then backs up, then stages and validates, before installing", () => {
+    expect(at("expect_file '/etc/postfix/sasl_passwd' absent")).to.be.lessThan(at("begin_backup"));
+    expect(at(`expect_file '/etc/postfix/main.cf' ${"ab".repeat(32)}`)).to.be.lessThan(at("begin_backup"));
+    expect(at("begin_backup")).to.be.lessThan(at("save '/etc/postfix/sasl_passwd'"));
+    expect(at("save '/etc/postfix/sasl_passwd.db'")).to.be.lessThan(at("stage 0 600"));
+    expect(at("stage 1 644")).to.be.lessThan(at("validate_main 1"));
+    expect(at("validate_main 1")).to.be.lessThan(at("STATE=installing"));
+  });
+
+  it("puts tables in place and indexes them before installing the main.cf that refers to them", () => {
+    expect(at("STATE=installing")).to.be.lessThan(at("install 0 '/etc/postfix/sasl_passwd'"));
+    expect(at("install 0 '/etc/postfix/sasl_passwd'")).to.be.lessThan(
+      at("pmap 'hash:/etc/postfix/sasl_passwd'"),
+    );
+    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.lessThan(
+      at("fix '/etc/postfix/sasl_passwd.db' 600"),
+    );
+    expect(at("fix '/etc/postfix/sasl_passwd.db' 600")).to.be.lessThan(
+      at("install 1 '/etc/postfix/main.cf'"),
+    );
+    expect(at("install 1 '/etc/postfix/main.cf'")).to.be.lessThan(at("postfix_check"));
+    expect(at("postfix_check")).to.be.lessThan(at("activate reload"));
+    // ...and re-reads the facts in the same round trip.
+    expect(at("activate reload")).to.be.lessThan(at("file_fact '/etc/postfix/main.cf' content"));
+    expect(at("file_fact '/etc/postfix/main.cf' content")).to.be.lessThan(at("finish"));
+  });
+
+  it("carries file contents encoded, never as readable text, and works with umask 077", () => {
+    const script = lines.join("\n");
     expect(script).to.not.include(PASSWORD);
     expect(script).to.include(Buffer.from(`[mail.isp.example] username:${PASSWORD}\n`).toString("base64"));
-    expect(script).to.match(/^umask 077$/m);
+    expect(script).to.match(/^\s*umask 077$/m);
   });
 
   it("does not touch the service when the plan says none", () => {
-    const script = applyScript(plan({ service: "none" }), refacts);
-    expect(script).to.not.match(/^pf_(reload|restart|start)$/m);
+    const script = applyScript(plan({ service: "none" }), refacts, options);
+    expect(script).to.match(/^activate none$/m);
+    expect(script).to.not.match(/^activate (reload|restart|start)$/m);
+  });
+
+  it("pauses at a named step only when the fault-injection hook asks for it", () => {
+    expect(applyScript(plan(), refacts, options)).to.match(/^PAUSE_STEP=''$/m);
+    const paused = applyScript(plan(), refacts, { ...options, pause: { step: "after-postmap", seconds: 4 } });
+    expect(paused).to.match(/^PAUSE_STEP='after-postmap'$/m);
+    expect(paused).to.match(/^PAUSE_SECONDS=4$/m);
   });
 
   it("wraps the whole script in braces so the shell reads it fully before running any of it", () => {
-    const script = applyScript(plan(), refacts);
+    const script = applyScript(plan(), refacts, options);
     expect(script.startsWith("{\n")).to.equal(true);
     expect(script.trimEnd().endsWith("}")).to.equal(true);
+  });
+
+  it("rolls back only the run that made the last change", () => {
+    const script = rollbackScript("/var/backups/provision/20261127T225000-run1", "reload", {
+      runId: "run1",
+      waitSeconds: 30,
+    });
+    expect(script).to.include(`[ "$(cat "$BACKUP_ROOT/last" 2>/dev/null)" = "$RUN_ID" ]`);
+    expect(script).to.match(/^rollback "final verification failed"$/m);
   });
 });

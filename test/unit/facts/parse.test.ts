@@ -27,7 +27,7 @@ describe("facts", () => {
   it("keeps an empty file's content as empty text, and a stat-only file without content", () => {
     const output = [
       "version\t3.7.11",
-      "file\t/etc/postfix/generic\t600 root root 1700000000.5\t",
+      "file\t/etc/postfix/generic\t600 root root 1700000000.5\te3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\t",
       "file\t/etc/postfix/generic.db\t644 root root 1700000001.25",
     ].join("\n");
     const facts = parseFacts("nas", output);
@@ -40,12 +40,21 @@ describe("facts", () => {
     expect(facts.files.get("/etc/postfix/generic.db")?.mode).to.equal(0o644);
   });
 
+  it("reports a host locked by another run, naming the holder", () => {
+    expect(() =>
+      parseFacts("pi", "locked\tprovision apply (run 1a2b, pid 77) since 2026-11-27 22:50:01\n"),
+    ).to.throw(/another provision run holds the host's run lock \(provision apply \(run 1a2b/);
+  });
+
   it("reports a host without Postfix clearly", () => {
     expect(() => parseFacts("pi", "no-postfix\t1\n")).to.throw(/Postfix is not installed/);
   });
 
   it("quotes every path it asks about, so a name cannot break out of the script", () => {
-    const script = factsScript({ contents: ["/etc/postfix/it's"], stats: [] });
+    const script = factsScript(
+      { contents: ["/etc/postfix/it's"], stats: [] },
+      { runId: "r1", waitSeconds: 5 },
+    );
     expect(script).to.include(`file_fact '/etc/postfix/it'\\''s' content`);
   });
 });

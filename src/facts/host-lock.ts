@@ -1,0 +1,26 @@
+/**
+ * The run lock, held ON the host so that a scheduled `check` and a manual `apply`, or two applies from
+ * different machines, never interleave. It is a kernel flock(1) on /run/provision.lock held by the remote
+ * script for its whole life: it cannot go stale (the kernel drops it when the script ends, however it
+ * ends) and /run is emptied at boot. Reads (facts for check / dry run / apply planning) take it shared;
+ * an apply takes it exclusive. The holder writes who it is into the file so a waiter can say.
+ * Where flock(1) is missing (it is in util-linux and busybox) the run goes on unlocked, with a warning.
+ */
+export const LOCK_FILE = "/run/provision.lock";
+
+export const LOCK_FUNCTIONS = `
+lock_host() {
+  if ! command -v flock >/dev/null 2>&1; then
+    emit warning "flock(1) is not installed on this host: running without the run lock"
+    return 0
+  fi
+  exec 9>>${LOCK_FILE}
+  if ! flock "$1" -w "$2" 9; then
+    emit locked "$(head -c 300 ${LOCK_FILE} 2>/dev/null | tr '\\n\\t' '  ')"
+    return 1
+  fi
+  if [ "$1" = -x ]; then
+    printf 'provision %s (run %s, pid %s) since %s\\n' "$3" "$RUN_ID" "$$" "$(date '+%Y-%m-%d %H:%M:%S')" > ${LOCK_FILE}
+  fi
+}
+`;
