@@ -15,7 +15,6 @@ import { checkLine, hostReport, recap } from "../report/text.js";
 import { jsonReport } from "../report/json.js";
 import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
 import { factsReport } from "../report/facts.js";
-import { prevalidate } from "../postfix/prevalidate.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 
 /**
@@ -178,19 +177,6 @@ async function load(
     .filter((name) => states.has(name))
     .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
   if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
-  // The same mistake on several hosts is reported once, naming the hosts.
-  const problems = new Map<string, string[]>();
-  for (const job of jobs) {
-    const problem = prevalidate(job.host.name, job.state);
-    if (problem) problems.set(problem, [...(problems.get(problem) ?? []), job.host.name]);
-  }
-  if (problems.size > 0) {
-    throw new InputErrors(
-      [...problems].map(
-        ([problem, hosts]) => new InputError(`${playbookFile}: ${problem} (hosts: ${hosts.join(", ")})`),
-      ),
-    );
-  }
   return { jobs, secrets: [...states.values()].flatMap(secretsOf), warnings };
 }
 

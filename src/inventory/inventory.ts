@@ -1,5 +1,5 @@
 import { homedir, userInfo } from "node:os";
-import { InputErrors, type InputError } from "../errors.js";
+import { InputError, InputErrors } from "../errors.js";
 import { readInputFile } from "../yaml/read.js";
 import { validateYaml } from "../yaml/validate.js";
 import { YamlFile } from "../yaml/yaml-file.js";
@@ -36,6 +36,12 @@ export function parseInventory(
   const root = validateYaml(yaml, inventorySchema) ?? {};
   const errors: InputError[] = [];
   const tree = buildGroupTree(root, yaml, errors);
+  if (tree.hostOrder.length === 0 && errors.length === 0) {
+    throw new InputError(
+      "the inventory lists no hosts: expected `all:` with `hosts:` (or groups with `hosts:` under `children:`)",
+      { location: yaml.locate([]) },
+    );
+  }
   const resolved: ConnectionDefaults = {
     user: defaults.user ?? userInfo().username,
     home: defaults.home ?? homedir(),

@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { closest } from "../yaml/did-you-mean.js";
 import type { Inventory } from "./inventory.js";
 
 export interface PatternMatch {
@@ -42,13 +43,30 @@ export function matchHostPattern(inventory: Inventory, pattern: string): Pattern
 export function selectHosts(inventory: Inventory, pattern: string | undefined): string[] {
   if (pattern === undefined) return inventory.hosts.map((h) => h.name);
   const { hosts, unmatched } = matchHostPattern(inventory, pattern);
-  if (unmatched.length > 0) throw new InputError(unmatchedMessage(inventory, unmatched));
+  if (unmatched.length > 0)
+    throw new InputError(`--limit ${JSON.stringify(pattern)}: ${unmatchedMessage(inventory, unmatched)}`);
   return hosts;
 }
 
 export function unmatchedMessage(inventory: Inventory, unmatched: readonly string[]): string {
   const terms = unmatched.map((t) => JSON.stringify(t)).join(", ");
-  return `host pattern ${unmatched.length === 1 ? "term" : "terms"} ${terms} ${unmatched.length === 1 ? "matches" : "match"} no host or group of ${inventory.file}`;
+  // A misspelt name ("hmoe") gets a suggestion; globs and regexes do not.
+  const names = [...inventory.hosts.map((h) => h.name), ...inventory.groups.keys()];
+  const hints = unmatched.flatMap((term) => {
+    const name = term.replace(/^[!&]/, "");
+    const hint = /[*?[~]/.test(name) ? undefined : closest(name, names);
+    return hint === undefined ? [] : [{ name, hint }];
+  });
+  const suggestion =
+    hints.length === 0
+      ? ""
+      : `; did you mean ${hints
+          .map(
+            ({ name, hint }) =>
+              JSON.stringify(hint) + (unmatched.length > 1 ? ` for ${JSON.stringify(name)}` : ""),
+          )
+          .join(", ")}?`;
+  return `host pattern ${unmatched.length === 1 ? "term" : "terms"} ${terms} ${unmatched.length === 1 ? "matches" : "match"} no host or group of ${inventory.file}${suggestion}`;
 }
 
 function splitPattern(inventory: Inventory, pattern: string): string[] {

@@ -68,6 +68,10 @@ export interface Draft {
 
 const PARAMETER = /^[A-Za-z0-9_-]+$/;
 
+/** user@domain or @domain: a DNS name or an address literal ([192.0.2.1]) after the one "@". */
+const DNS_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?";
+const ADDRESS = new RegExp(`^[^@\\s]*@(?:${DNS_LABEL}(?:\\.${DNS_LABEL})*|\\[[^\\]\\s]+\\])$`);
+
 /** Builds one play's draft for one host; problems are collected, not thrown, to report them all. */
 export function buildDraft(play: Play, host: InventoryHost, yaml: YamlFile, problems: Problems): Draft {
   const t = new Templater(play, host, yaml, problems);
@@ -85,7 +89,7 @@ export function buildDraft(play: Play, host: InventoryHost, yaml: YamlFile, prob
     const path = at("main", rawKey);
     const key = t.key(rawKey, path);
     if (key !== undefined && !PARAMETER.test(key))
-      t.problem(path, `invalid main.cf parameter name "${key}"`, true);
+      t.problem(path, `invalid main.cf parameter name "${key}": use letters, digits, "_" and "-"`, true);
     let value: string | null | undefined;
     if (raw === null) value = null;
     else if (typeof raw === "boolean") value = raw ? "yes" : "no";
@@ -97,7 +101,7 @@ export function buildDraft(play: Play, host: InventoryHost, yaml: YamlFile, prob
 
   for (const kind of ["generic", "canonical", "virtual"] as const) {
     const entries = postfix[kind];
-    if (entries) draft.maps[kind] = t.entries(entries, at(kind));
+    if (entries) draft.maps[kind] = t.entries(entries, at(kind), { addresses: kind });
   }
 
   const slot = (ref: SecretRefInput, path: YamlPath): SecretSlot | undefined => {
@@ -161,7 +165,10 @@ export function buildDraft(play: Play, host: InventoryHost, yaml: YamlFile, prob
       const type = table.type === undefined ? undefined : own("type", t.text(table.type, [...path, "type"]));
       const parameter = own("parameter", t.text(table.parameter, [...path, "parameter"]));
       if (parameter && !PARAMETER.test(parameter.value)) {
-        t.problem([...path, "parameter"], `invalid main.cf parameter name "${parameter.value}"`);
+        t.problem(
+          [...path, "parameter"],
+          `invalid main.cf parameter name "${parameter.value}": use letters, digits, "_" and "-"`,
+        );
       }
       const entries = t.entries(table.entries, [...path, "entries"]);
       if (parameter)
@@ -174,6 +181,9 @@ export function buildDraft(play: Play, host: InventoryHost, yaml: YamlFile, prob
   }
   return draft;
 }
+
+const ADDRESS_FORMS =
+  'expected user@domain, @domain or a bare user name, with a domain such as "example.com" (no "..", no empty labels)';
 
 /** Substitutes one host's variables into a play's values, recording problems at their position. */
 class Templater {
@@ -227,22 +237,44 @@ class Templater {
     const key = this.key(text, path);
     if (key === undefined) return undefined;
     if (key === "") this.problem(path, "empty key", true);
-    else if (/\s/.test(key)) this.problem(path, `key "${key}" contains whitespace`, true);
+    else if (/\s/.test(key))
+      this.problem(
+        path,
+        `key "${key}" contains whitespace, which would end the key early in the table file; remove it`,
+        true,
+      );
     else if (key.startsWith("#"))
       this.problem(path, `key "${key}" starts with "#", which makes the line a comment`, true);
     else return key;
     return undefined;
   }
 
-  /** A lookup table's entries. Keys differing only in case clash: Postfix lowercases them. */
-  entries(entries: Record<string, string>, path: YamlPath): Owned<string>[] {
+  /**
+   * A lookup table's entries. Keys differing only in case clash: Postfix lowercases them. In an address
+   * map (generic, canonical, virtual) a key with "@" must be an address; so must a generic or canonical
+   * value (virtual values may be lists).
+   */
+  entries(
+    entries: Record<string, string>,
+    path: YamlPath,
+    options: { addresses?: MapKind } = {},
+  ): Owned<string>[] {
     const owned: Owned<string>[] = [];
+    const { addresses } = options;
     for (const [rawKey, rawValue] of Object.entries(entries)) {
       const entryPath = [...path, rawKey];
       const key = this.tableKey(rawKey, entryPath);
       const value = this.text(rawValue, entryPath);
       if (value !== undefined && value.trim() === "") this.problem(entryPath, "empty value");
       if (key === undefined || value === undefined || value.trim() === "") continue;
+      if (addresses && key.includes("@") && !ADDRESS.test(key)) {
+        this.problem(entryPath, `key ${JSON.stringify(key)} is not a valid address: ${ADDRESS_FORMS}`, true);
+        continue;
+      }
+      if (addresses && addresses !== "virtual" && value.includes("@") && !ADDRESS.test(value.trim())) {
+        this.problem(entryPath, `value ${JSON.stringify(value)} is not a valid address: ${ADDRESS_FORMS}`);
+        continue;
+      }
       const same = owned.find((o) => o.key.toLowerCase() === key.toLowerCase());
       if (same) {
         this.problem(

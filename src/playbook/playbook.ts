@@ -1,4 +1,4 @@
-import { InputErrors, type InputError } from "../errors.js";
+import { InputError, InputErrors } from "../errors.js";
 import { readInputFile } from "../yaml/read.js";
 import { validateYaml } from "../yaml/validate.js";
 import { YamlFile } from "../yaml/yaml-file.js";
@@ -32,6 +32,12 @@ export function loadPlaybook(path: string): Playbook {
 
 export function parsePlaybook(text: string, file: string): Playbook {
   const yaml = YamlFile.parse(text, file);
+  if (yaml.data === null || yaml.data === undefined) {
+    throw new InputError(
+      "the playbook is empty: expected a list of plays (each starting with `- hosts: ...`)",
+      { location: yaml.locate([]) },
+    );
+  }
   const plays = validateYaml(yaml, playbookSchema).map((play, index): Play => ({
     index,
     ...(play.name !== undefined && { name: play.name }),
@@ -55,9 +61,11 @@ function semanticErrors(play: Play, yaml: YamlFile): InputError[] {
   for (const name of Object.keys(play.postfix.tables ?? {})) {
     if (RESERVED_TABLES.includes(name)) {
       errors.push(
-        yaml.error([...at, "tables", name], `"${name}" is managed by postfix.${keyFor(name)}`, {
-          atKey: true,
-        }),
+        yaml.error(
+          [...at, "tables", name],
+          `"${name}" is managed by postfix.${keyFor(name)}; choose another table name`,
+          { atKey: true },
+        ),
       );
     } else if (!TABLE_NAME.test(name)) {
       errors.push(

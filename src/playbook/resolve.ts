@@ -2,10 +2,12 @@ import { InputError, InputErrors } from "../errors.js";
 import type { InventoryHost } from "../inventory/host.js";
 import type { Inventory } from "../inventory/inventory.js";
 import { matchHostPattern, unmatchedMessage } from "../inventory/pattern.js";
+import { StateError, type StatePath } from "../postfix/derive.js";
+import { findStateProblem } from "../postfix/prevalidate.js";
 import type { PostfixState } from "../postfix/state.js";
 import type { SecretResolver } from "../secrets/resolve.js";
 import { Secret } from "../secrets/secret.js";
-import { formatPath } from "../yaml/yaml-file.js";
+import { formatPath, type YamlPath } from "../yaml/yaml-file.js";
 import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
 import { mergeDrafts } from "./merge.js";
 import { describePlay, type Playbook } from "./playbook.js";
@@ -67,11 +69,62 @@ export async function resolveDesired(
     states.set(host.name, mergeDrafts(host.name, hostDrafts, yaml, problems));
   throwIfAny(problems);
 
+  // What the Postfix domain refuses whatever the host (an unknown relay port, a parameter main: sets
+  // against relay:, a regexp table...), placed at the playbook value that caused it.
+  for (const [host, hostDrafts] of drafts) {
+    const state = states.get(host.name);
+    const problem = state && findStateProblem(host.name, state);
+    if (!problem) continue;
+    if (problem instanceof StateError) {
+      const { path, atKey } = yamlPathOf(problem.where, hostDrafts);
+      problems.add(yaml, path, problem.detail, { host: host.name, atKey });
+    } else {
+      problems.add(yaml, [hostDrafts[0]?.play.index ?? 0, "postfix"], problem.message, { host: host.name });
+    }
+  }
+  throwIfAny(problems);
+
   for (const host of hosts) {
     if (!drafts.has(host))
       warnings.push(`host ${host.name}: no play of ${playbook.file} applies to it; it is left alone`);
   }
   return { states, warnings };
+}
+
+/**
+ * The playbook position of a value of a merged state (["relay", "port"], ["main", name], ...): where the
+ * first play that gave it wrote it. Falls back to the section, then to the first play's `postfix:`.
+ */
+function yamlPathOf(where: StatePath, drafts: readonly Draft[]): { path: YamlPath; atKey: boolean } {
+  const [section = "", name, ...rest] = where;
+  for (const draft of drafts) {
+    const base = [draft.play.index, "postfix", section];
+    const keyed =
+      section === "main"
+        ? draft.main
+        : section === "senders"
+          ? draft.senders
+          : section === "tables"
+            ? draft.tables
+            : undefined;
+    if (keyed) {
+      if (name === undefined) return { path: base, atKey: false };
+      const owned = keyed.find((o) => o.key === name);
+      // A sender address or a table name itself is wrong: point at the key, not at its map.
+      if (owned)
+        return { path: [...owned.origin.path, ...rest], atKey: rest.length === 0 && section !== "main" };
+    } else if (section === "relay" && draft.relay) {
+      return { path: [...draft.relay.origin.path, ...where.slice(1)], atKey: false };
+    } else if (section === "table_type" && draft.tableType) {
+      return { path: draft.tableType.origin.path, atKey: false };
+    } else if (
+      (section === "generic" || section === "canonical" || section === "virtual") &&
+      draft.maps[section]
+    ) {
+      return { path: [...base, ...where.slice(1)], atKey: false };
+    }
+  }
+  return { path: [drafts[0]?.play.index ?? 0, "postfix"], atKey: false };
 }
 
 function throwIfAny(problems: Problems): void {

@@ -6,7 +6,9 @@ import { expecting, strictObject } from "../yaml/validate.js";
 const text = z.string().min(1, "must not be empty");
 const map = (what: string) => z.record(z.string(), z.string(), `expected a map of ${what}`);
 const PORT = "expected a port number (1-65535) or a service name such as submission";
-const port = z.union([z.int().min(1).max(65535), z.string().min(1)], { error: expecting(PORT) });
+const port = z.union([z.int(PORT).min(1, PORT).max(65535, PORT), z.string().min(1, PORT)], {
+  error: expecting(PORT),
+});
 const list = z.union([z.string(), z.array(z.string())], {
   error: expecting('expected a list of strings, or one string of comma-separated values ("plain, login")'),
 });
@@ -40,8 +42,13 @@ const senderSchema = strictObject({
 const tableSchema = strictObject({ type: text.optional(), parameter: text, entries: map("keys to values") });
 
 // true/false are accepted for Postfix's yes/no booleans (YAML 1.2 reads `yes` as a plain string).
+const MAIN_VALUE =
+  "expected a string, a number, true/false (written yes/no), or null (to remove the parameter)";
 const mainValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
-  error: expecting("expected a string, a number, yes/no, or null (to remove the parameter)"),
+  error: (issue) =>
+    Array.isArray(issue.input)
+      ? `${MAIN_VALUE}; write a list as one string, e.g. "127.0.0.0/8, [::1]/128"`
+      : expecting(MAIN_VALUE)(issue),
 });
 
 export const postfixSchema = strictObject({

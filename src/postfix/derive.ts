@@ -2,7 +2,7 @@ import { InputError } from "../errors.js";
 import type { SecretText } from "../secrets/secret.js";
 import type { PostfixHostInfo } from "./host-info.js";
 import { validateParamName, validateParamValue } from "./maincf.js";
-import { formatNextHop, isImplicitTls } from "./relay.js";
+import { formatNextHop, isImplicitTls, resolvePort, validateRelayHost } from "./relay.js";
 import type { NextHop, PostfixState, RelaySpec, SenderSpec } from "./state.js";
 import { validateEntries, type TableEntry } from "./table.js";
 import { indexPathsFor, KEY_VALUE_TYPES, needsPostmap, resolveTableType } from "./tabletypes.js";
@@ -29,6 +29,29 @@ export interface DesiredConfig {
 }
 
 const POSTFIX_DIR = "/etc/postfix";
+
+/** Where in a PostfixState a value is: ["relay", "port"], ["senders", address, "relay"], ["main", name]. */
+export type StatePath = readonly string[];
+
+/**
+ * A state no host could use. `where` says which value is wrong, so the playbook loader can point at the
+ * line that gave it; the message (InputError's) starts with the dotted form, e.g. "postfix.relay.port: ".
+ */
+export class StateError extends InputError {
+  readonly where: StatePath;
+  /** The message without the path in front. */
+  readonly detail: string;
+
+  constructor(detail: string, where: StatePath) {
+    super(detail, { path: dotted(where) });
+    this.where = where;
+    this.detail = detail;
+  }
+}
+
+function dotted(where: StatePath): string {
+  return ["postfix", ...where].join(".");
+}
 
 /** Tables the tool derives itself; `tables:` may not use these names. */
 const BUILTIN_TABLES: Partial<Record<string, string>> = {
@@ -114,7 +137,7 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
     secret = false,
     type = tableType(),
   ) => {
-    validateEntries(entries, name);
+    atPath(tableOption(name), () => validateEntries(entries, name));
     const path = `${POSTFIX_DIR}/${name}`;
     tables.push({
       name,
@@ -176,48 +199,42 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
 
   const byParameter = new Map<string, string>();
   for (const [name, spec] of Object.entries(state.tables ?? {}).sort(([a], [b]) => byName(a, b))) {
-    const at = `tables.${name}`;
+    const at = ["tables", name];
     validateTableName(name);
     const type =
       spec.type === undefined || spec.type === "auto"
         ? tableType()
-        : resolveTableType(checkKeyValueType(spec.type, `${at}.type`), host);
-    try {
-      validateParamName(spec.parameter);
-    } catch (e) {
-      throw new InputError((e as Error).message, { path: `${at}.parameter` });
-    }
+        : resolveTableType(checkKeyValueType(spec.type, [...at, "type"]), host);
+    atPath([...at, "parameter"], () => validateParamName(spec.parameter));
     const claimed = derived.get(spec.parameter) ?? byParameter.get(spec.parameter);
     if (claimed !== undefined) {
       const by = typeof claimed === "string" ? `tables.${claimed}` : claimed.option;
-      throw new InputError(
+      throw new StateError(
         `${spec.parameter} is already set by ${by}; a table parameter can come from one place only ` +
           `(merge the entries into one table)`,
-        { path: `${at}.parameter` },
+        [...at, "parameter"],
       );
     }
     byParameter.set(spec.parameter, name);
     const ref = addTable(name, spec.parameter, plainEntries(spec.entries), false, type);
-    derived.set(spec.parameter, { value: ref, option: at });
+    derived.set(spec.parameter, { value: ref, option: at.join(".") });
   }
 
   const main: Record<string, string | null> = {};
   for (const [name, { value }] of derived) main[name] = value;
   for (const [name, value] of Object.entries(state.main)) {
-    try {
+    atPath(["main", name], () => {
       validateParamName(name);
       if (value !== null) validateParamValue(name, value);
-    } catch (e) {
-      throw new InputError((e as Error).message, { path: `postfix.main.${name}` });
-    }
+    });
     const own = derived.get(name);
     if (own === undefined) {
       main[name] = value;
     } else if (!sameValue(own.value, value)) {
-      throw new InputError(
+      throw new StateError(
         `${name} is controlled by the playbook option ${own.option}, which makes it ${show(own.value)}; ` +
           `remove it from main: (it says ${show(value)}) or change ${own.option}`,
-        { path: `postfix.main.${name}` },
+        ["main", name],
       );
     }
   }
@@ -228,42 +245,51 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
 
 function resolvePlayType(requested: string, host: PostfixHostInfo): string {
   if (requested === "auto") {
-    return checkKeyValueType(resolveTableType(requested, host), "postfix.table_type", host);
+    return checkKeyValueType(resolveTableType(requested, host), ["table_type"], host);
   }
-  return resolveTableType(checkKeyValueType(requested, "postfix.table_type"), host);
+  return resolveTableType(checkKeyValueType(requested, ["table_type"]), host);
 }
 
-function checkKeyValueType(type: string, path: string, host?: PostfixHostInfo): string {
+function checkKeyValueType(type: string, where: StatePath, host?: PostfixHostInfo): string {
   if (KEY_VALUE_TYPES.includes(type)) return type;
   const source = host ? `the default_database_type of host ${host.name}, "${type}",` : `type "${type}"`;
-  throw new InputError(
+  throw new StateError(
     `${source} cannot hold a "key value" table managed by provision; use auto or one of ` +
-      KEY_VALUE_TYPES.join(", "),
-    { path },
+      KEY_VALUE_TYPES.join(", ") +
+      ` (regexp, pcre and cidr tables depend on line order and are not managed)`,
+    where,
   );
 }
 
 function validateTableName(name: string): void {
-  const path = `tables.${name}`;
+  const where = ["tables", name];
   if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) {
-    throw new InputError(
+    throw new StateError(
       `table name ${JSON.stringify(name)} must be a plain file name in ${POSTFIX_DIR} ` +
         `(letters, digits, "_", "-", "."; not starting with ".")`,
-      { path },
+      where,
     );
   }
   const option = Object.hasOwn(BUILTIN_TABLES, name) ? BUILTIN_TABLES[name] : undefined;
   if (option !== undefined) {
-    throw new InputError(`"${name}" is managed through the ${option} option; choose another table name`, {
-      path,
-    });
-  }
-  if (POSTFIX_FILES.includes(name) || INDEX_OR_CONFIG.test(name)) {
-    throw new InputError(
-      `table name "${name}" would overwrite a Postfix configuration or index file; choose another name`,
-      { path },
+    throw new StateError(
+      `"${name}" is managed through the ${option} option; choose another table name`,
+      where,
     );
   }
+  if (POSTFIX_FILES.includes(name) || INDEX_OR_CONFIG.test(name)) {
+    throw new StateError(
+      `table name "${name}" would overwrite a Postfix configuration or index file; choose another name`,
+      where,
+    );
+  }
+}
+
+/** Where the entries of a derived table come from, for errors about them. */
+function tableOption(name: string): StatePath {
+  if (name === "sasl_passwd") return ["relay"];
+  if (name === "sender_relay") return ["senders"];
+  return Object.hasOwn(BUILTIN_TABLES, name) ? [name] : ["tables", name, "entries"];
 }
 
 function byName(a: string, b: string): number {
@@ -298,13 +324,13 @@ function deriveRelay(
   const main: RelayConfig["main"] = {};
   const sasl: TableEntry[] = [];
   const senderRelay: TableEntry[] = [];
-  const hops: { path: string; hop: NextHop }[] = [];
+  const hops: { path: StatePath; hop: NextHop }[] = [];
 
   if (relay) {
-    const nexthop = atPath("postfix.relay", () => formatNextHop(relay));
+    const nexthop = nextHopOf(relay, ["relay"]);
     main.relayhost = nexthop;
-    hops.push({ path: "postfix.relay", hop: relay });
-    const login = credentials(relay, "postfix.relay");
+    hops.push({ path: ["relay"], hop: relay });
+    const login = credentials(relay, ["relay"]);
     if (login) sasl.push({ key: nexthop, value: login });
   }
 
@@ -316,13 +342,13 @@ function deriveRelay(
     );
     main.smtp_sender_dependent_authentication = "yes";
     for (const [sender, spec] of senders) {
-      const path = `postfix.senders.${sender}`;
+      const path = ["senders", sender];
       if (!SENDER.test(sender)) {
         const why = `sender ${JSON.stringify(sender)} must be an address user@domain or a domain @domain`;
-        throw new InputError(why, { path });
+        throw new StateError(why, path);
       }
-      const nexthop = atPath(`${path}.relay`, () => formatNextHop(spec.relay));
-      hops.push({ path: `${path}.relay`, hop: spec.relay });
+      const nexthop = nextHopOf(spec.relay, [...path, "relay"]);
+      hops.push({ path: [...path, "relay"], hop: spec.relay });
       senderRelay.push({ key: sender, value: [nexthop] });
       const login = credentials(spec, path);
       if (login) sasl.push({ key: sender, value: login });
@@ -330,13 +356,15 @@ function deriveRelay(
   }
 
   // One smtp transport has one smtp_tls_wrappermode: it cannot talk to port 465 and STARTTLS ports at once.
-  const implicit = hops.filter(({ hop, path }) => atPath(path, () => isImplicitTls(hop.port)));
-  if (implicit.length > 0 && implicit.length < hops.length) {
-    const other = hops.find((h) => !implicit.includes(h));
-    throw new InputError(
-      `${implicit[0]?.path} uses port 465 (TLS wrapper mode) but ${other?.path} does not; one Postfix ` +
-        `smtp transport has one smtp_tls_wrappermode setting, so use the same kind of port for every ` +
-        `relay (port 587 / submission with STARTTLS works with almost every provider)`,
+  const implicit = hops.filter(({ hop, path }) => atPath([...path, "port"], () => isImplicitTls(hop.port)));
+  const [first] = implicit;
+  const other = hops.find((h) => !implicit.includes(h));
+  if (first && other) {
+    throw new StateError(
+      `${dotted(first.path)} uses port 465 (TLS wrapper mode) but ${dotted(other.path)} does not; one ` +
+        `Postfix smtp transport has one smtp_tls_wrappermode setting, so use the same kind of port for ` +
+        `every relay (port 587 / submission with STARTTLS works with almost every provider)`,
+      [...first.path, "port"],
     );
   }
   if (implicit.length > 0) {
@@ -347,32 +375,36 @@ function deriveRelay(
   const authenticates = sasl.length > 0;
   if (authenticates) {
     main.smtp_sasl_auth_enable = "yes";
-    const options = atPath("postfix.relay.security_options", () =>
+    const options = atPath(["relay", "security_options"], () =>
       optionList(relay?.securityOptions ?? ["noanonymous"]),
     );
     main.smtp_sasl_security_options = options;
     main.smtp_sasl_tls_security_options = options;
-    const mechanisms = atPath("postfix.relay.mechanisms", () => optionList(relay?.mechanisms ?? []));
+    const mechanisms = atPath(["relay", "mechanisms"], () => optionList(relay?.mechanisms ?? []));
     if (mechanisms !== "") main.smtp_sasl_mechanism_filter = mechanisms;
   } else if (relay?.securityOptions !== undefined || relay?.mechanisms !== undefined) {
-    throw new InputError("security_options and mechanisms only apply with a username and password", {
-      path: "postfix.relay",
-    });
+    const option = relay.mechanisms !== undefined ? "mechanisms" : "security_options";
+    throw new StateError(
+      `${option} only applies with a username and password (SASL authentication); ` +
+        `add username and password to relay:, or remove ${option}`,
+      ["relay", option],
+    );
   }
 
   // A password must not cross the network in clear: encrypt by default when logging in. Without a login,
   // opportunistic TLS (Debian's own default) rather than Postfix's compiled-in none.
   const tls = relay?.tls ?? (authenticates || implicit.length > 0 ? "encrypt" : "may");
   if (!TLS_LEVELS.includes(tls)) {
-    throw new InputError(`unknown TLS level ${JSON.stringify(tls)}: use one of ${TLS_LEVELS.join(", ")}`, {
-      path: "postfix.relay.tls",
-    });
+    throw new StateError(`unknown TLS level ${JSON.stringify(tls)}: use one of ${TLS_LEVELS.join(", ")}`, [
+      "relay",
+      "tls",
+    ]);
   }
   if (implicit.length > 0 && !MANDATORY_TLS.includes(tls)) {
-    throw new InputError(
+    throw new StateError(
       `port 465 (TLS wrapper mode) needs tls: encrypt or stronger (${MANDATORY_TLS.join(", ")}); ` +
         `with "${tls}" Postfix skips the server and mail is deferred`,
-      { path: "postfix.relay.tls" },
+      ["relay", "tls"],
     );
   }
   main.smtp_tls_security_level = tls;
@@ -382,17 +414,17 @@ function deriveRelay(
 /** The sasl_passwd value `username:password`, or undefined without credentials. */
 function credentials(
   spec: { username?: string; password?: SenderSpec["password"] },
-  path: string,
+  path: StatePath,
 ): SecretText | undefined {
   const { username, password } = spec;
   if (username === undefined && password === undefined) return undefined;
   if (username === undefined) {
-    throw new InputError("a password is given without a username; give both or neither", { path });
+    throw new StateError("a password is given without a username; give both or neither", path);
   }
   if (password === undefined) {
-    throw new InputError("a username is given without a password; give both or neither", { path });
+    throw new StateError("a username is given without a password; give both or neither", path);
   }
-  const bad = (what: string) => new InputError(what, { path: `${path}.username` });
+  const bad = (what: string) => new StateError(what, [...path, "username"]);
   if (username === "") throw bad("the username is empty");
   if (username.includes(":")) throw bad('the username contains ":", which separates it from the password');
   if (CONTROL.test(username)) throw bad("the username contains a newline or another control character");
@@ -400,7 +432,7 @@ function credentials(
   // Never quote the password itself: only where it came from.
   const from = `the password (from ${password.source})`;
   const revealed = password.reveal();
-  const badPassword = (what: string) => new InputError(`${from} ${what}`, { path: `${path}.password` });
+  const badPassword = (what: string) => new StateError(`${from} ${what}`, [...path, "password"]);
   if (revealed === "") throw badPassword("is empty");
   if (CONTROL.test(revealed)) throw badPassword("contains a newline or another control character");
   if (revealed.trim() !== revealed) {
@@ -417,12 +449,19 @@ function optionList(options: readonly string[]): string {
   return words.join(", ");
 }
 
-/** Runs `f`, re-throwing its InputError with `path` in front so the user sees which option is wrong. */
-function atPath<T>(path: string, f: () => T): T {
+/** The next-hop string; a bad host is reported at `host`, a bad port at `port`. */
+function nextHopOf(hop: NextHop, where: StatePath): string {
+  atPath([...where, "host"], () => validateRelayHost(hop.host, hop.mx));
+  if (hop.port !== undefined) atPath([...where, "port"], () => resolvePort(hop.port ?? 25));
+  return formatNextHop(hop);
+}
+
+/** Runs `f`, re-throwing its InputError as a StateError at `where`, so the user sees which option is wrong. */
+function atPath<T>(where: StatePath, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof InputError && e.path === undefined) throw new InputError(e.message, { path });
+    if (e instanceof InputError && e.path === undefined) throw new StateError(e.message, where);
     throw e;
   }
 }

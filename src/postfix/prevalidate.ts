@@ -7,8 +7,9 @@ import { KEY_VALUE_TYPES } from "./tabletypes.js";
  * Catch every mistake that does not depend on the host (bad relay port, conflicting parameters, bad
  * table entries) BEFORE any connection: derive the configuration against an imaginary host that has
  * every feature and table type. What remains to fail later is only host-specific (version, types).
+ * The error is a StateError (derive.ts) when it can say which value of the state is wrong.
  */
-export function prevalidate(host: string, state: PostfixState): string | undefined {
+export function findStateProblem(host: string, state: PostfixState): InputError | undefined {
   const anyHost = {
     name: host,
     version: "999",
@@ -19,6 +20,7 @@ export function prevalidate(host: string, state: PostfixState): string | undefin
     deriveConfig(state, anyHost);
     return undefined;
   } catch (error) {
-    return error instanceof InputError ? error.message : undefined;
+    // Anything else (a HostError) depends on the real host and is reported when it is known.
+    return error instanceof InputError ? error : undefined;
   }
 }

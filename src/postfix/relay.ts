@@ -1,4 +1,5 @@
 import { InputError } from "../errors.js";
+import { closest } from "../yaml/did-you-mean.js";
 import type { NextHop } from "./state.js";
 
 /**
@@ -29,9 +30,11 @@ export function resolvePort(port: string | number): number {
   } else if (Object.hasOwn(SERVICE_PORTS, text)) {
     return SERVICE_PORTS[text] ?? 0;
   }
+  const hint = /^\d+$/.test(text) ? undefined : closest(text, Object.keys(SERVICE_PORTS));
   throw new InputError(
-    `unknown relay port ${JSON.stringify(String(port))}: use a number from 1 to 65535 or one of ` +
-      Object.keys(SERVICE_PORTS).join(", "),
+    `unknown relay port ${JSON.stringify(String(port))}` +
+      (hint === undefined ? "" : ` (did you mean ${JSON.stringify(hint)}?)`) +
+      `: use a number from 1 to 65535 or one of ${Object.keys(SERVICE_PORTS).join(", ")}`,
   );
 }
 

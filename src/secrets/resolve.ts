@@ -83,7 +83,10 @@ function stripNewline(text: string): string {
 function checked(value: string, source: string, fail: (message: string) => InputError): Secret {
   if (value === "") throw fail(`the password from ${source} is empty`);
   if (/[\r\n\0]/.test(value))
-    throw fail(`the password from ${source} contains a line break or NUL character`);
+    throw fail(
+      `the password from ${source} contains a line break or NUL character; a password must be one line ` +
+        `(sasl_passwd is read line by line)`,
+    );
   // Postfix trims table values, so such a password would silently not be the one sent.
   if (value.trim() !== value) throw fail(`the password from ${source} has leading or trailing whitespace`);
   return new Secret(value, source);

@@ -35,8 +35,34 @@ export function validateYaml<S extends z.ZodType>(yaml: YamlFile, schema: S): z.
   const errors = controlCharacterErrors(yaml);
   const result = schema.safeParse(yaml.data, { error: describeIssue });
   if (result.success && errors.length === 0) return result.data;
-  if (!result.success) errors.push(...result.error.issues.map((issue) => issueToError(yaml, issue)));
+  if (!result.success) {
+    const issues = withoutExplainedMissingKeys(result.error.issues);
+    errors.push(...issues.map((issue) => issueToError(yaml, issue)));
+  }
   throw new InputErrors(errors);
+}
+
+/**
+ * `hots: x` gives two issues: the unknown key "hots" (did you mean "host"?) and the missing "host".
+ * The first says it all; drop a "required" whose key is the suggestion for an unknown key beside it.
+ */
+function withoutExplainedMissingKeys(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const where = (path: readonly PropertyKey[], key: string) => JSON.stringify([...path.map(String), key]);
+  const suggested = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    for (const [, hint] of issue.message.matchAll(/did you mean "([^"]+)"/g)) {
+      if (hint !== undefined) suggested.add(where(issue.path, hint));
+    }
+  }
+  return issues.filter((issue) => {
+    const key = issue.path.at(-1);
+    return !(
+      issue.message === "required" &&
+      key !== undefined &&
+      suggested.has(where(issue.path.slice(0, -1), String(key)))
+    );
+  });
 }
 
 /** C0 control characters but tab (line breaks, NUL, escape, ...), DEL and the C1 controls. */
@@ -53,11 +79,14 @@ export function controlCharacterProblem(text: string): string | undefined {
   return `contains the control character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
+const ONE_LINE = "; write it on one line, without control characters";
+
 function controlCharacterErrors(yaml: YamlFile): InputError[] {
   const errors: InputError[] = [];
   for (const { path, text, isKey } of yaml.strings()) {
     const problem = controlCharacterProblem(text);
-    if (problem) errors.push(yaml.error(path, `${isKey ? "key" : "value"} ${problem}`, { atKey: isKey }));
+    if (problem)
+      errors.push(yaml.error(path, `${isKey ? "key" : "value"} ${problem}${ONE_LINE}`, { atKey: isKey }));
   }
   return errors;
 }
@@ -91,8 +120,18 @@ const EXPECTED: Record<string, string> = {
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== "invalid_type") return undefined;
   if (issue.input === undefined) return "required";
-  return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+  const expected = `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
+  // `mx: yes` is the text "yes" in YAML 1.2. Quoting a known word is safe (it is no password).
+  if (issue.expected === "boolean" && typeof issue.input === "string" && BOOLEAN_WORDS.test(issue.input)) {
+    return (
+      `${expected}, got the text ${JSON.stringify(issue.input)}: YAML 1.2 reads yes/no/on/off (and ` +
+      `anything quoted) as text; write true or false without quotes`
+    );
+  }
+  return `${expected}, got ${describeValue(issue.input)}`;
 }
+
+const BOOLEAN_WORDS = /^(y|n|yes|no|on|off|true|false)$/i;
 
 export function describeValue(value: unknown): string {
   if (value === null) return "null (an empty value)";

@@ -26,11 +26,13 @@ export class YamlFile {
   readonly data: unknown;
   readonly #doc: Document;
   readonly #lines: LineCounter;
+  readonly #text: string;
 
-  private constructor(file: string, doc: Document, lines: LineCounter) {
+  private constructor(file: string, text: string, doc: Document, lines: LineCounter) {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
+    this.#text = text;
     this.data = doc.toJS({ maxAliasCount: 1000 });
   }
 
@@ -47,20 +49,20 @@ export class YamlFile {
     // meaningless string.
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {
-      const yaml = new YamlFile(file, doc, lines);
+      const yaml = new YamlFile(file, text, doc, lines);
       throw new InputErrors(problems.map((problem) => yaml.#syntaxError(problem)));
     }
     // YAML 1.1 would silently change what values mean: `yes`/`no`/`on` become booleans (even as map
     // keys), `0644` becomes 420 and `1:30` becomes 90. One meaning only: YAML 1.2.
     if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== "1.2") {
-      const yaml = new YamlFile(file, doc, lines);
+      const yaml = new YamlFile(file, text, doc, lines);
       throw new InputError(
         `%YAML ${doc.directives.yaml.version} is not supported: provision reads YAML 1.2, where yes/no/on/off ` +
           `are plain text (write true/false for a boolean); remove the %YAML directive`,
         { location: yaml.#position(Math.max(0, text.search(/^%YAML\b/m))) },
       );
     }
-    return new YamlFile(file, doc, lines);
+    return new YamlFile(file, text, doc, lines);
   }
 
   /** Position of the value at `path`, or of its nearest existing ancestor. */
@@ -107,26 +109,84 @@ export class YamlFile {
   #syntaxError(problem: YAMLError): InputError {
     const location = this.#position(problem.pos[0]);
     if (problem.code === "DUPLICATE_KEY") {
-      return new InputError(`duplicate key ${JSON.stringify(this.#keyAt(problem.pos[0]) ?? "?")}`, {
-        location,
-      });
+      const { key, path, firstOffset } = this.#duplicateAt(problem.pos[0]);
+      const first = firstOffset === undefined ? "" : ` (first at line ${this.#position(firstOffset).line})`;
+      return new InputError(
+        `duplicate key ${JSON.stringify(key ?? "?")}${first}: a key may appear once in a map; keep one`,
+        { location, ...(path && { path: formatPath(path) }) },
+      );
+    }
+    // An unclosed quote, [ or { is reported where the file ends; the mistake is where it was opened.
+    const unclosed = /^Missing closing .?quote/.test(problem.message)
+      ? "quoted string"
+      : /^Flow (map|sequence) .* end with a [}\]]$/.test(problem.message)
+        ? "flow collection"
+        : undefined;
+    const opened = unclosed && this.#openedAt(problem.pos[0], unclosed);
+    if (opened !== undefined) {
+      const [what, closer] =
+        opened.char === "{" ? ["{", "}"] : opened.char === "[" ? ["[", "]"] : ["quote", opened.char];
+      return new InputError(
+        `YAML syntax error: this ${what} is never closed (still open at line ${location.line}); ` +
+          `add the closing ${closer}`,
+        { location: this.#position(opened.offset) },
+      );
     }
     if (problem.code === "TAG_RESOLVE_FAILED")
       return new InputError(`${problem.message} (not supported)`, { location });
     return new InputError(`YAML syntax error: ${problem.message}`, { location });
   }
 
-  #keyAt(offset: number): string | undefined {
-    let key: string | undefined;
+  /** The innermost quoted scalar or flow collection that runs to `offset`, where an unclosed one ends. */
+  #openedAt(offset: number, kind: "quoted string" | "flow collection") {
+    let opened: { offset: number; char: string } | undefined;
+    const check = (node: Node) => {
+      const start = node.range?.[0];
+      if (start !== undefined && node.range?.[1] === offset)
+        opened = { offset: start, char: this.#text[start] ?? "" };
+    };
     visit(this.#doc, {
-      Pair: (_, pair) => {
-        if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-          key = String(pair.key.value);
-          return visit.BREAK;
-        }
+      Scalar: (_, scalar) => {
+        if (kind === "quoted string" && (scalar.type === "QUOTE_DOUBLE" || scalar.type === "QUOTE_SINGLE"))
+          check(scalar);
+      },
+      Map: (_, map) => {
+        if (kind === "flow collection" && map.flow) check(map);
+      },
+      Seq: (_, seq) => {
+        if (kind === "flow collection" && seq.flow) check(seq);
       },
     });
-    return key;
+    return opened && /^["'[{]$/.test(opened.char) ? opened : undefined;
+  }
+
+  /** The repeated key at `offset`, its path, and where the same map first gave it. */
+  #duplicateAt(offset: number): Duplicate {
+    const walk = (node: unknown, path: YamlPath): Duplicate | undefined => {
+      if (isSeq(node)) {
+        for (const [i, item] of node.items.entries()) {
+          const found = walk(item, [...path, i]);
+          if (found) return found;
+        }
+      }
+      if (!isMap(node)) return undefined;
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (pair && isScalar(pair.key)) {
+        const key = String(pair.key.value);
+        const first = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+        return {
+          key,
+          path: [...path, key],
+          firstOffset: isScalar(first?.key) ? first.key.range?.[0] : undefined,
+        };
+      }
+      for (const item of node.items) {
+        const found = isScalar(item.key) ? walk(item.value, [...path, String(item.key.value)]) : undefined;
+        if (found) return found;
+      }
+      return undefined;
+    };
+    return walk(this.#doc.contents, []) ?? {};
   }
 
   #position(offset: number): SourceLocation {
@@ -165,6 +225,12 @@ export class YamlFile {
     }
     return { node, found: true, offset, keyOffset };
   }
+}
+
+interface Duplicate {
+  key?: string;
+  path?: YamlPath;
+  firstOffset?: number;
 }
 
 function start(node: unknown): number | undefined {

@@ -94,13 +94,15 @@ describe("inventory", () => {
     // Inline: a fixture file with broken YAML would break `prettier --check .`.
     const text = "all:\n  hosts:\n    nas: { address: 192.168.1.10\n    pi:\n";
     expect(errorOf(() => parseInventory(text, "hosts.yaml", defaults))).to.equal(
-      "hosts.yaml:4:5: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }",
+      "hosts.yaml:3:10: YAML syntax error: this { is never closed (still open at line 4); add the closing }",
     );
   });
 
   it("reports a duplicate key at the second occurrence", () => {
     const file = fixture("duplicate-key.yaml");
-    expect(errorOf(() => loadInventory(file, defaults))).to.equal(`${file}:5:7: duplicate key "address"`);
+    expect(errorOf(() => loadInventory(file, defaults))).to.equal(
+      `${file}:5:7: all.hosts.nas.address: duplicate key "address" (first at line 4): a key may appear once in a map; keep one`,
+    );
   });
 
   it("reports an unknown key with a suggestion", () => {
@@ -124,8 +126,8 @@ describe("inventory", () => {
     const text = 'all:\n  hosts:\n    nas:\n      address: "nas\\nx"\n    "p\\ni":\n';
     expect(errorOf(() => parseInventory(text, "inv.yaml", defaults))).to.equal(
       [
-        "inv.yaml:4:16: all.hosts.nas.address: value contains a line break",
-        'inv.yaml:5:5: all.hosts["p\\ni"]: key contains a line break',
+        "inv.yaml:4:16: all.hosts.nas.address: value contains a line break; write it on one line, without control characters",
+        'inv.yaml:5:5: all.hosts["p\\ni"]: key contains a line break; write it on one line, without control characters',
       ].join("\n"),
     );
   });

@@ -28,13 +28,15 @@ describe("playbook loading", () => {
     // Inline: a fixture file with broken YAML would break `prettier --check .`.
     const text = "- hosts: home\n  postfix:\n    main:\n      myorigin: [unclosed\n";
     expect(errorOf(() => parsePlaybook(text, "site.yaml"))).to.equal(
-      "site.yaml:5:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      "site.yaml:4:17: YAML syntax error: this [ is never closed (still open at line 5); add the closing ]",
     );
   });
 
   it("reports a duplicate key", () => {
     const file = fixture("duplicate-key.yaml");
-    expect(errorOf(() => loadPlaybook(file))).to.equal(`${file}:5:7: duplicate key "myorigin"`);
+    expect(errorOf(() => loadPlaybook(file))).to.equal(
+      `${file}:5:7: 0.postfix.main.myorigin: duplicate key "myorigin" (first at line 4): a key may appear once in a map; keep one`,
+    );
   });
 
   it("reports an unknown key at the key, with a suggestion", () => {
@@ -52,7 +54,7 @@ describe("playbook loading", () => {
     expect(errorOf(() => loadPlaybook(file))).to.equal(
       [
         `${file}:5:13: 0.postfix.relay.port: expected a port number (1-65535) or a service name such as submission`,
-        `${file}:6:11: 0.postfix.relay.mx: expected true or false, got a string`,
+        `${file}:6:11: 0.postfix.relay.mx: expected true or false, got the text "no": YAML 1.2 reads yes/no/on/off (and anything quoted) as text; write true or false without quotes`,
       ].join("\n"),
     );
   });
@@ -60,7 +62,7 @@ describe("playbook loading", () => {
   it("rejects a line break in a value", () => {
     const file = fixture("newline.yaml");
     expect(errorOf(() => loadPlaybook(file))).to.equal(
-      `${file}:4:17: 0.postfix.main.myorigin: value contains a line break`,
+      `${file}:4:17: 0.postfix.main.myorigin: value contains a line break; write it on one line, without control characters`,
     );
   });
 
@@ -68,8 +70,8 @@ describe("playbook loading", () => {
     const text = '- hosts: all\n  postfix:\n    generic:\n      "a\\u0000b": x\n      c: "d\\u001be"\n';
     expect(errorOf(() => parsePlaybook(text, "p.yaml"))).to.equal(
       [
-        'p.yaml:4:7: 0.postfix.generic["a\\u0000b"]: key contains a NUL character',
-        "p.yaml:5:10: 0.postfix.generic.c: value contains the control character U+001B",
+        'p.yaml:4:7: 0.postfix.generic["a\\u0000b"]: key contains a NUL character; write it on one line, without control characters',
+        "p.yaml:5:10: 0.postfix.generic.c: value contains the control character U+001B; write it on one line, without control characters",
       ].join("\n"),
     );
   });
@@ -93,7 +95,7 @@ describe("playbook loading", () => {
 `;
     expect(errorOf(() => parsePlaybook(text, "p.yaml"))).to.equal(
       [
-        'p.yaml:5:7: 0.postfix.tables.sasl_passwd: "sasl_passwd" is managed by postfix.relay / senders',
+        'p.yaml:5:7: 0.postfix.tables.sasl_passwd: "sasl_passwd" is managed by postfix.relay / senders; choose another table name',
         'p.yaml:6:7: 0.postfix.tables["main.cf"]: invalid table name: use letters, digits, "_", "-"',
         "p.yaml:3:12: 0.postfix.relay: password is missing: give both username and password, or neither",
       ].join("\n"),

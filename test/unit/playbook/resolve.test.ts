@@ -261,7 +261,7 @@ describe("desired state resolution", () => {
         "- hosts: all\n  postfix: {}\n- hosts: hoem\n  postfix: {}\n- hosts: home:&ungrouped\n  postfix: {}\n";
       expect(await failure(resolveText(text))).to.equal(
         [
-          `site.yaml:3:10: 1.hosts: host pattern term "hoem" matches no host or group of ${home.file}`,
+          `site.yaml:3:10: 1.hosts: host pattern term "hoem" matches no host or group of ${home.file}; did you mean "home"?`,
           `site.yaml:5:10: 2.hosts: host pattern "home:&ungrouped" selects no host of ${home.file}`,
         ].join("\n"),
       );

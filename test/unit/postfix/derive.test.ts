@@ -276,10 +276,10 @@ describe("postfix/derive", () => {
       ["trailing whitespace in the password", ispRelay({ password: password(PASSWORD + " ") }), /whitespace/],
       ["leading whitespace in the password", ispRelay({ password: password(" " + PASSWORD) }), /whitespace/],
       ["an empty password", ispRelay({ password: password("") }), /empty/],
-      ["an unknown port", ispRelay({ port: "imaps" }), /postfix\.relay: unknown relay port "imaps"/],
+      ["an unknown port", ispRelay({ port: "imaps" }), /postfix\.relay\.port: unknown relay port "imaps"/],
       ["an unknown TLS level", ispRelay({ tls: "required" }), /unknown TLS level "required"/],
       ["a bad mechanism", ispRelay({ mechanisms: ["plain;rm"] }), /mechanisms/],
-      ["options without credentials", { host: "h", mx: false, mechanisms: ["plain"] }, /only apply with/],
+      ["options without credentials", { host: "h", mx: false, mechanisms: ["plain"] }, /only applies with/],
       ["a host with brackets", ispRelay({ host: "[x]" }), /brackets/],
     ];
     for (const [title, relay, message] of badRelays) {

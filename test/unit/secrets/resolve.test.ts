@@ -78,7 +78,7 @@ describe("secret resolution", () => {
     writeFileSync(join(dir, "playbooks", "two.pass"), "line-one\nline-two\n");
     const message = await failure({ file: "two.pass" });
     expect(message).to.equal(
-      `${where()}the password from file ${join(dir, "playbooks", "two.pass")} contains a line break or NUL character`,
+      `${where()}the password from file ${join(dir, "playbooks", "two.pass")} contains a line break or NUL character; a password must be one line (sasl_passwd is read line by line)`,
     );
     expect(message).not.to.contain("line-one");
   });

@@ -1,0 +1,212 @@
+import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PAUSE_STEPS } from "../../src/engine/apply-script.js";
+import {
+  hostSnapshot,
+  labPlaybook,
+  modeOwner,
+  onHost,
+  PASSWORDS,
+  postconf,
+  provision,
+  sendMail,
+  useLab,
+  writeInventory,
+  type CliResult,
+} from "./support.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `test` on the host until it succeeds; bounded. */
+async function waitOnHost(
+  lab: ReturnType<ReturnType<typeof useLab>["lab"]>,
+  host: string,
+  test: string,
+  ms = 30_000,
+) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if ((await lab.run(host, test)).code === 0) return;
+    await sleep(100);
+  }
+  throw new Error(`${host}: "${test}" did not become true within ${ms} ms`);
+}
+
+/**
+ * Trust: a bad configuration never goes live, a lost connection never leaves a half-written setup,
+ * and two runs never interleave.
+ */
+describe("safe apply: validation, rollback, lost connections, concurrent runs", function () {
+  this.timeout(900_000);
+  const { lab, work } = useLab(["safe", "cut", "busy"]);
+  let inventory: string;
+  let site: string;
+
+  before(function () {
+    inventory = writeInventory(lab(), join(work, "hosts.yaml"), ["safe", "cut", "busy"]);
+    site = labPlaybook(join(work, "site.yaml"), "site.yaml");
+  });
+
+  const apply = (playbook: string, host: string, env: Record<string, string> = {}): Promise<CliResult> =>
+    provision(["apply", playbook, "-i", inventory, "--limit", host], work, { ...PASSWORDS, ...env });
+  const paused = (step: string, seconds: number) => ({
+    ...PASSWORDS,
+    PROVISION_TEST_PAUSE: `${step}:${seconds}`,
+  });
+
+  it("a configuration Postfix refuses is rolled back, and the host still relays mail with its old setup", async () => {
+    const l = lab();
+    expect((await apply(site, "safe")).code).to.equal(0);
+    const before = await hostSnapshot(l, "safe");
+    // A listen address that is not on the host: master cannot start, so the restart fails.
+    const broken = labPlaybook(
+      join(work, "broken.yaml"),
+      "site.yaml",
+      `
+- name: listen on an address this host does not have
+  hosts: home
+  postfix:
+    main:
+      inet_interfaces: 198.18.255.254
+`,
+    );
+    const result = await apply(broken, "safe");
+    expect(result.code, result.stdout).to.equal(1);
+    expect(result.stdout).to.match(/safe \(.*\): FAILED/);
+    expect(result.stdout).to.include("rolled back to the previous configuration");
+
+    expect(await postconf(l, "safe", "inet_interfaces")).to.equal("loopback-only");
+    expect(await onHost(l, "safe", "postfix status >/dev/null 2>&1 && echo running")).to.equal("running\n");
+    const after = await hostSnapshot(l, "safe");
+    const contents = (snapshot: string) =>
+      snapshot
+        .split("\n")
+        .filter((line) => line.startsWith("./"))
+        .map((line) => line.split(" ").slice(0, 3).join(" "));
+    expect(contents(after)).to.deep.equal(contents(before));
+
+    await sendMail(l, "safe", "his@localdomain.local", "friend@elsewhere.example", "after-rollback");
+    const mail = await l.waitForMessage((m) => m.data.includes("Subject: after-rollback"));
+    expect([mail.authUser, mail.mailFrom]).to.deep.equal(["username", "hisaccount@hisisp.example"]);
+
+    // The failed run's backup is kept, readable by root only.
+    expect(await modeOwner(l, "safe", "/var/backups/provision")).to.equal("700 root:root");
+    expect(Number(await onHost(l, "safe", "ls /var/backups/provision | grep -c -- '-'"))).to.be.at.least(2);
+    expect((await provision(["check", site, "-i", inventory, "--limit", "safe"], work)).code).to.equal(0);
+  });
+
+  it("a table type the host lacks is refused before anything is written", async () => {
+    const l = lab();
+    const before = await hostSnapshot(l, "safe");
+    const lmdb = join(work, "lmdb.yaml");
+    writeFileSync(
+      lmdb,
+      `- hosts: home\n  postfix:\n    table_type: lmdb\n    generic:\n      "@localdomain.local": me@isp.example\n`,
+    );
+    const result = await apply(lmdb, "safe");
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.match(/lmdb/);
+    expect(result.stdout).to.match(/postconf -m/);
+    expect(await hostSnapshot(l, "safe")).to.equal(before);
+  });
+
+  it("a second apply waits for the run lock, then finds the first one's work done", async () => {
+    const l = lab();
+    const first = provision(
+      ["apply", site, "-i", inventory, "--limit", "busy"],
+      work,
+      paused("after-postmap", 3),
+    );
+    await waitOnHost(l, "busy", "ls /run/provision.paused-after-postmap");
+    const started = Date.now();
+    const second = await provision(["apply", site, "-i", inventory, "--limit", "busy", "--json"], work);
+    const waited = Date.now() - started;
+    const firstResult = await first;
+    expect(firstResult.code, firstResult.stdout + firstResult.stderr).to.equal(0);
+    expect(firstResult.stdout).to.match(/busy \(.*\): changed/);
+    expect(second.code, second.stdout + second.stderr).to.equal(0);
+    expect(JSON.parse(second.stdout).hosts[0].status).to.equal("in-sync");
+    expect(waited).to.be.greaterThan(1000);
+  });
+
+  it("a run that cannot get the lock in time is refused with a clear message", async () => {
+    const l = lab();
+    await onHost(l, "busy", "postconf -X myorigin");
+    const first = provision(
+      ["apply", site, "-i", inventory, "--limit", "busy"],
+      work,
+      paused("before-reload", 4),
+    );
+    await waitOnHost(l, "busy", "ls /run/provision.paused-before-reload");
+    const second = await provision(
+      ["check", site, "-i", inventory, "--limit", "busy", "--lock-timeout", "1"],
+      work,
+    );
+    expect(second.code).to.equal(1);
+    expect(second.stdout).to.match(
+      /another provision run holds the host's run lock \(provision apply \(run [0-9a-f]+/,
+    );
+    expect((await first).code).to.equal(0);
+    expect((await provision(["check", site, "-i", inventory, "--limit", "busy"], work)).code).to.equal(0);
+  });
+
+  it("a connection cut at any step never leaves a half-written setup (20 runs)", async () => {
+    const l = lab();
+    // Two desired states to alternate between, so every run changes tables, indexes and main.cf.
+    const variant = (n: number) =>
+      labPlaybook(
+        join(work, `variant-${n}.yaml`),
+        "site.yaml",
+        `
+- name: variant ${n}
+  hosts: home
+  postfix:
+    main:
+      delay_warning_time: ${n + 1}h
+    tables:
+      transport:
+        parameter: transport_maps
+        entries:
+          variant${n}.example: "smtp:[mail.isp.example]:submission"
+`,
+      );
+    const variants = [variant(0), variant(1)];
+    expect((await apply(variants[0]!, "cut")).code).to.equal(0);
+
+    for (let run = 1; run <= 20; run++) {
+      const target = variants[run % 2]!;
+      const previous = variants[(run + 1) % 2]!;
+      const step = PAUSE_STEPS[run % PAUSE_STEPS.length]!;
+      const applying = apply(target, "cut", paused(step, 2));
+      await waitOnHost(l, "cut", `ls /run/provision.paused-${step}`);
+      // Cut the SSH connection: kill the sshd process serving this session.
+      await onHost(l, "cut", "pkill -f '^sshd: root@notty' || pkill -f 'sshd-session: root@notty' || true");
+      const result = await applying;
+      // The client saw its connection die: the host is reported unreachable, not changed.
+      expect(result.code, `run ${run} (${step}): ${result.stdout}`).to.equal(3);
+      expect(result.stdout).to.match(/connection to .* lost|failed:/);
+      // The script goes on without its client; wait for it to finish (its lock and work dir vanish).
+      await waitOnHost(
+        l,
+        "cut",
+        "! ls -d /etc/postfix/.provision-run.* >/dev/null 2>&1 && flock -n /run/provision.lock true",
+      );
+
+      const isTarget =
+        (await provision(["check", target, "-i", inventory, "--limit", "cut"], work)).code === 0;
+      const isPrevious =
+        (await provision(["check", previous, "-i", inventory, "--limit", "cut"], work)).code === 0;
+      expect(
+        isTarget || isPrevious,
+        `run ${run} (${step}): host matches neither the old nor the new state`,
+      ).to.equal(true);
+      expect(await onHost(l, "cut", "postfix status >/dev/null 2>&1 && echo running"), `run ${run}`).to.equal(
+        "running\n",
+      );
+      const converge = await apply(target, "cut");
+      expect(converge.code, `run ${run}: ${converge.stdout}`).to.equal(0);
+      expect((await provision(["check", target, "-i", inventory, "--limit", "cut"], work)).code).to.equal(0);
+    }
+  });
+});

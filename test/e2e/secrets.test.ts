@@ -1,0 +1,288 @@
+import { expect } from "chai";
+import { join } from "node:path";
+import type { Lab } from "../lab/lab.js";
+import {
+  labPlaybook,
+  modeOwner,
+  onHost,
+  PASSWORDS,
+  provision,
+  useLab,
+  writeInventory,
+  type CliResult,
+} from "./support.js";
+
+/**
+ * Secret hygiene on a real host, through the real CLI: the relay passwords never appear in anything the
+ * CLI prints (text, diffs, --json, errors, on success and on failure), never on a process command line
+ * or in a process environment on the host while an apply runs, and every file on the host holding one
+ * is readable by root only.
+ */
+describe("secrets stay secret", function () {
+  this.timeout(300_000);
+  const { lab, work } = useLab(["nas"]);
+  let inventory: string;
+  let playbook: string;
+  /** A password the host's sasl_passwd holds after a hand edit; the CLI does not know it as a secret. */
+  const DRIFTED = "old-Isp-Pa55 drifted";
+  const passwords = Object.values(PASSWORDS);
+  const run = (...args: string[]) => provision([...args, playbook, "-i", inventory], work);
+
+  const expectClean = (result: CliResult, also: string[] = []) => {
+    const text = result.stdout + result.stderr;
+    for (const secret of [...passwords, ...also]) {
+      expect(text, `output shows "${secret}"`).to.not.include(secret);
+      for (const core of base64Cores(secret))
+        expect(text, `output shows base64 of "${secret}"`).to.not.include(core);
+    }
+  };
+
+  before(function () {
+    inventory = writeInventory(lab(), join(work, "hosts.yaml"), ["nas"]);
+    playbook = labPlaybook(join(work, "site.yaml"), "site.yaml");
+  });
+
+  it("apply --dry-run (text and --json) on a fresh host masks every password", async () => {
+    const text = await run("apply", "--dry-run");
+    expect(text.code, text.stdout + text.stderr).to.equal(0);
+    expect(text.stdout).to.include("+[mail.isp.example]:submission username:********");
+    expect(text.stdout).to.include("+user1@example.com username2:********");
+    expectClean(text);
+    const json = await run("apply", "--dry-run", "--json");
+    expect(json.code).to.equal(0);
+    JSON.parse(json.stdout);
+    expectClean(json);
+  });
+
+  it("apply: no password on any command line or in any environment on the host while it runs", async () => {
+    const { result, samples } = await sampleProcesses(lab(), "nas", () => run("apply", "--diff"));
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/nas \(.*\): changed/);
+    expectClean(result);
+    // The sampling overlapped the apply: the tool's remote shell and Postfix's tools were seen.
+    expect(samples.length, "samples").to.be.greaterThan(5);
+    expect(
+      samples.some((s) => /^\/bin\/sh -s$/m.test(s)),
+      "saw the remote /bin/sh -s",
+    ).to.equal(true);
+    for (const sample of samples) {
+      for (const secret of passwords) {
+        expect(sample, `a process on the host shows "${secret}"`).to.not.include(secret);
+        for (const core of base64Cores(secret))
+          expect(sample, `a process on the host shows base64 of "${secret}"`).to.not.include(core);
+      }
+    }
+  });
+
+  it("every file on the host holding a password is root-only; sasl_passwd.db is root 0600", async () => {
+    const found = await filesHolding(lab(), "nas", passwords);
+    expect(found.map((f) => f.path)).to.include.members([
+      "/etc/postfix/sasl_passwd",
+      "/etc/postfix/sasl_passwd.db",
+    ]);
+    for (const f of found) expect(f.exposed, `${f.path} is readable by others: ${f.why}`).to.equal(false);
+    expect(await modeOwner(lab(), "nas", "/etc/postfix/sasl_passwd.db")).to.equal("600 root:root");
+    expect(await modeOwner(lab(), "nas", "/etc/postfix/sasl_passwd")).to.equal("600 root:root");
+  });
+
+  it("check, check --json and a second apply (--json) in sync show no password", async () => {
+    const check = await run("check");
+    expect(check.code, check.stdout + check.stderr).to.equal(0);
+    expectClean(check);
+    const checkJson = await run("check", "--json");
+    expect(checkJson.code).to.equal(0);
+    expectClean(checkJson);
+    const again = await run("apply", "--json");
+    expect(again.code).to.equal(0);
+    expectClean(again);
+  });
+
+  it("a password drifted on the host: the diff shows the line masked, neither old nor new password", async () => {
+    await onHost(
+      lab(),
+      "nas",
+      `sed -i 's/^\\(\\[mail\\.isp\\.example\\]:submission username:\\).*$/\\1${DRIFTED}/' /etc/postfix/sasl_passwd
+       grep -qF '${DRIFTED}' /etc/postfix/sasl_passwd`,
+    );
+    const dry = await run("apply", "--dry-run");
+    expect(dry.code, dry.stdout + dry.stderr).to.equal(0);
+    expect(dry.stdout).to.include("-[mail.isp.example]:submission username:******** (differs)");
+    expect(dry.stdout).to.include("+[mail.isp.example]:submission username:********");
+    expectClean(dry, [DRIFTED]);
+    const check = await run("check");
+    expect(check.code, check.stdout + check.stderr).to.equal(2);
+    expect(check.stdout).to.include("/etc/postfix/sasl_passwd");
+    expectClean(check, [DRIFTED]);
+    const checkJson = await run("check", "--json");
+    expect(checkJson.code).to.equal(2);
+    expectClean(checkJson, [DRIFTED]);
+  });
+
+  it("a failing apply (read-only /etc/postfix) shows no password, then apply repairs", async () => {
+    await onHost(lab(), "nas", "mount -o remount,bind,ro /etc/postfix");
+    try {
+      const failed = await run("apply", "--diff");
+      expect(failed.code, failed.stdout + failed.stderr).to.equal(1);
+      expect(failed.stdout).to.match(/nas \(.*\): FAILED/);
+      expectClean(failed, [DRIFTED]);
+      const failedJson = await run("apply", "--json");
+      expect(failedJson.code).to.equal(1);
+      expect(JSON.parse(failedJson.stdout)).to.have.nested.property("hosts[0].status", "failed");
+      expectClean(failedJson, [DRIFTED]);
+    } finally {
+      await onHost(lab(), "nas", "mount -o remount,bind,rw /etc/postfix");
+    }
+    const repair = await run("apply", "--diff");
+    expect(repair.code, repair.stdout + repair.stderr).to.equal(0);
+    expectClean(repair, [DRIFTED]);
+    expect(await onHost(lab(), "nas", "ls -a /etc/postfix")).to.not.include(".provision.");
+    // Whatever kept the old password (a backup, say) must be root-only too.
+    const found = await filesHolding(lab(), "nas", [...passwords, DRIFTED]);
+    for (const f of found) expect(f.exposed, `${f.path} is readable by others: ${f.why}`).to.equal(false);
+  });
+
+  it("a bad password is refused before any host is contacted, without showing it", async () => {
+    const padded = `${PASSWORDS.EXAMPLE_COM_PASSWORD} `;
+    const result = await provision(["apply", playbook, "-i", inventory], work, {
+      ...PASSWORDS,
+      EXAMPLE_COM_PASSWORD: padded,
+    });
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stderr).to.include("whitespace");
+    expectClean(result);
+  });
+
+  it("an unreachable host: apply, dry run, check and --json show no password", async () => {
+    await lab().stopHost("nas");
+    try {
+      for (const args of [
+        ["apply"],
+        ["apply", "--dry-run"],
+        ["check"],
+        ["check", "--json"],
+        ["apply", "--json"],
+      ]) {
+        const result = await run(...args);
+        expect(result.code, `${args.join(" ")}: ${result.stdout}${result.stderr}`).to.equal(3);
+        expectClean(result);
+      }
+    } finally {
+      await lab().startHost("nas");
+    }
+  });
+});
+
+/**
+ * Substrings that every base64 encoding of a text containing `secret` contains, whatever the alignment
+ * of the secret inside the encoded text (0, 1 or 2 bytes before it in its 3-byte group).
+ */
+function base64Cores(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  return [0, 1, 2]
+    .map((offset) => {
+      const encoded = Buffer.concat([Buffer.alloc(offset, 0x20), bytes]).toString("base64");
+      // Drop the groups that mix in the bytes before the secret or after it.
+      return encoded.slice(offset === 0 ? 0 : 4, encoded.length - 4);
+    })
+    .filter((core) => core.length >= 8);
+}
+
+/**
+ * `ps` (full command lines) and every process environment on the host, sampled every 50 ms while
+ * `action` runs (bounded: at most 1200 samples, and the sampler stops as soon as `action` is done).
+ */
+async function sampleProcesses<T>(
+  lab: Lab,
+  host: string,
+  action: () => Promise<T>,
+): Promise<{ result: T; samples: string[] }> {
+  const stop = "/run/.provision-test-sampler-stop";
+  await onHost(lab, host, `rm -f ${stop}`);
+  const sampler = lab.run(
+    host,
+    `i=0
+     while [ "$i" -lt 1200 ] && [ ! -e ${stop} ]; do
+       i=$((i + 1))
+       echo '=== sample'
+       ps -e -ww -o args=
+       echo '--- environments'
+       cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'
+       sleep 0.05
+     done`,
+    120_000,
+  );
+  let result: T;
+  try {
+    // Let the sampler take its first sample before the CLI starts.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    result = await action();
+  } finally {
+    await onHost(lab, host, `touch ${stop}`);
+  }
+  const out = await sampler;
+  expect(out.code, out.stderr).to.equal(0);
+  return { result, samples: out.stdout.split("=== sample\n").filter((s) => s.trim() !== "") };
+}
+
+interface FoundFile {
+  path: string;
+  exposed: boolean;
+  why: string;
+}
+
+/**
+ * Files on the host (as root: grep -rlF) under the places a secret could land that contain any of
+ * `secrets`, with whether a non-root user could read them: the file is root's and has no group/other
+ * read bit, or some directory above it is root's and not traversable by group and others.
+ */
+async function filesHolding(lab: Lab, host: string, secrets: string[]): Promise<FoundFile[]> {
+  const patterns = "/var/log/.provision-test-patterns";
+  const encoded = Buffer.from(secrets.join("\n") + "\n").toString("base64");
+  const dirs = [
+    "/etc/postfix",
+    "/tmp",
+    "/var/tmp",
+    "/root",
+    "/home",
+    "/var/backups",
+    "/run",
+    "/var/spool/postfix",
+    "/var/lib/postfix",
+    "/var/log",
+    "/var/mail",
+  ];
+  const out = await onHost(
+    lab,
+    host,
+    `umask 077
+     printf '%s' '${encoded}' | base64 -d > ${patterns}
+     grep -rlF -f ${patterns} ${dirs.join(" ")} 2>/dev/null | grep -vxF ${patterns} | while read -r f; do
+       echo "=== $f"
+       p="$f"
+       while :; do
+         stat -c '%a %U %n' -- "$p"
+         [ "$p" = / ] && break
+         p=$(dirname -- "$p")
+       done
+     done
+     rm -f ${patterns}`,
+  );
+  return out
+    .split("=== ")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const [path = "", ...chain] = block.trim().split("\n");
+      const stats = chain.map((line) => {
+        const [mode = "", owner = "", ...name] = line.split(" ");
+        return { mode: parseInt(mode, 8), owner, name: name.join(" ") };
+      });
+      const [file, ...parents] = stats;
+      const fileClosed = file !== undefined && file.owner === "root" && (file.mode & 0o044) === 0;
+      const closedParent = parents.find((d) => d.owner === "root" && (d.mode & 0o011) === 0);
+      return {
+        path,
+        exposed: !fileClosed && closedParent === undefined,
+        why: chain.join("; "),
+      };
+    });
+}
