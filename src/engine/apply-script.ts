@@ -31,6 +31,8 @@ import type { Plan } from "./plan.js";
 export interface ApplyOptions extends LockOptions {
   /** Expected SHA-256 (hex) of each file the plan changes, or null where it must not exist. */
   expected: Map<string, string | null>;
+  /** main.cf parameters the playbook sets: Postfix not knowing one of them refuses the apply. */
+  ownedParameters: string[];
   /** Test hook for fault injection: sleep at a named step (see PAUSE_STEPS). */
   pause?: { step: PauseStep; seconds: number };
 }
@@ -84,6 +86,7 @@ export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOpti
     `PAUSE_SECONDS=${options.pause?.seconds ?? 0}`,
     `BACKUP_ROOT=${BACKUP_ROOT}`,
     `BACKUPS_KEPT=${BACKUPS_KEPT}`,
+    `OWNED=${q(` ${options.ownedParameters.join(" ")} `)}`,
     FACT_FUNCTIONS,
     LOCK_FUNCTIONS,
     APPLY_FUNCTIONS,
@@ -186,8 +189,13 @@ validate_main() {
   if ! out=$(postconf -c "$WORK/conf" -n 2>&1 >/dev/null); then
     die "Postfix rejects the new main.cf (nothing was changed): $(printf '%s' "$out" | grep -v ': warning: ' | tr '\\n' ' ')"
   fi
-  printf '%s\\n' "$out" | grep ': warning: ' | sed "s|$WORK/conf/|/etc/postfix/|g" | while IFS= read -r line; do
-    emit warning "new main.cf: \${line#*warning: }"
+  warnings=$(printf '%s\\n' "$out" | grep ': warning: ' | sed "s|$WORK/conf/|/etc/postfix/|g" | sort -u)
+  # "unused parameter" = Postfix does not know it: for a parameter the playbook sets, that is a typo.
+  for name in $(printf '%s\\n' "$warnings" | sed -n 's/.*unused parameter: \\([^=]*\\)=.*/\\1/p'); do
+    case "$OWNED" in *" $name "*) die "Postfix does not know the parameter $name (postconf: unused parameter); check its spelling. Nothing was changed" ;; esac
+  done
+  printf '%s\\n' "$warnings" | while IFS= read -r line; do
+    [ -z "$line" ] || emit warning "new main.cf: \${line#*warning: }"
   done
 }
 install() {
@@ -210,7 +218,9 @@ pause_point() {
   rm -f "/run/provision.paused-$1"
 }
 postfix_check() {
-  out=$(postfix check 2>&1 </dev/null) || die "postfix check failed: $(printf '%s' "$out" | tr '\\n' ' ')"
+  out=$(postfix check 2>&1 </dev/null) || die "postfix check failed: $(printf '%s' "$out" | sort -u | tr '\\n' ' ')"
+  # main.cf warnings were reported by validate_main already; postfix check repeats them many times
+  out=$(printf '%s\\n' "$out" | grep -v 'unused parameter: ' | sort -u)
   [ -z "$out" ] || emit warning "postfix check: $(printf '%s' "$out" | tr '\\n' ' ')"
 }
 has_service() { command -v service >/dev/null 2>&1 && [ -x /etc/init.d/postfix ]; }

@@ -138,7 +138,8 @@ async function applyPlan(
       facts.files.get(w.path)?.exists ? (facts.files.get(w.path)?.sha256 ?? null) : null,
     ]),
   );
-  const script = applyScript(plan, request, { ...lock, expected, pause: options.pause });
+  const ownedParameters = Object.keys(config.main).filter((name) => config.main[name] !== null);
+  const script = applyScript(plan, request, { ...lock, expected, ownedParameters, pause: options.pause });
   const result = await session.runScript(script, "applying changes");
   const records = readRecords(result.stdout, outcome);
   if (records.locked !== undefined) {

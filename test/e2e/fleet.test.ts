@@ -38,6 +38,24 @@ describe("a fleet of hosts", function () {
     expect(statuses(again.stdout)).to.deep.equal({ nas: "in-sync", pi: "changed", laptop: "in-sync" });
   });
 
+  it("a host whose network is gone times out without holding up the others", async () => {
+    const l = lab();
+    const inventory = writeInventory(l, join(work, "two.yaml"), ["nas", "laptop"]);
+    await l.stopHost("laptop", "unplug");
+    try {
+      const started = Date.now();
+      const result = await provision(
+        ["check", playbook, "-i", inventory, "--connect-timeout", "3", "--json"],
+        work,
+      );
+      expect(result.code, result.stderr).to.equal(3);
+      expect(statuses(result.stdout)).to.deep.equal({ nas: "in-sync", laptop: "unreachable" });
+      expect(Date.now() - started).to.be.lessThan(20_000);
+    } finally {
+      await l.startHost("laptop");
+    }
+  });
+
   it("become: the sudo user applies the same configuration as root", async () => {
     const l = lab();
     const inventory = writeInventory(l, join(work, "become.yaml"), ["router"], { become: true });

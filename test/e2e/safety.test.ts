@@ -96,6 +96,25 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
     expect((await provision(["check", site, "-i", inventory, "--limit", "safe"], work)).code).to.equal(0);
   });
 
+  it("a parameter Postfix does not know (a typo) is refused before anything is written", async () => {
+    const before = await hostSnapshot(lab(), "safe");
+    const typo = labPlaybook(
+      join(work, "typo.yaml"),
+      "site.yaml",
+      `
+- name: a misspelt parameter
+  hosts: home
+  postfix:
+    main:
+      smtp_tls_securty_level: encrypt
+`,
+    );
+    const result = await apply(typo, "safe");
+    expect(result.code, result.stdout).to.equal(1);
+    expect(result.stdout).to.include("Postfix does not know the parameter smtp_tls_securty_level");
+    expect(await hostSnapshot(lab(), "safe")).to.equal(before);
+  });
+
   it("a table type the host lacks is refused before anything is written", async () => {
     const l = lab();
     const before = await hostSnapshot(l, "safe");

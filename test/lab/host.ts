@@ -203,6 +203,8 @@ export class LabHostRuntime {
     ];
     for (const f of this.boundEtcFiles()) lines.push(`mount --bind ${h(`files/${f}`)} /etc/${f}`);
     lines.push(`mount --bind ${h("tmp")} /tmp`);
+    // provision keeps backup sets (with passwords) in /var/backups: each host its own, gone with the lab.
+    lines.push(`mount --bind ${h("var-tmp")} /var/tmp`, `mount --bind ${h("backups")} /var/backups`);
     // A private /run: own sshd.pid and sudo timestamps, and no view of the machine's systemd, so that
     // `service postfix ...` uses the init script inside the host instead of asking the real systemd.
     lines.push(`mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m lab-run /run`);
@@ -249,14 +251,15 @@ export class LabHostRuntime {
     const newSsh = !keepSsh || !existsSync(join(this.dir, "ssh", "ssh_host_ed25519_key"));
     await sh(`
       mkdir -p ${shq(this.dir)} && cd ${shq(this.dir)}
-      rm -rf etc-postfix spool lib-postfix log mail root home-deploy tmp files init.log ${newSsh ? "ssh" : ""}
+      rm -rf etc-postfix spool lib-postfix log mail root home-deploy tmp var-tmp backups files init.log ${newSsh ? "ssh" : ""}
       P=${shq(pristine.dir)}
       cp -a "$P/etc-postfix" etc-postfix
       cp -a "$P/spool" spool
       cp -a "$P/lib-postfix" lib-postfix
       mkdir -m 0755 log files
       install -d -m 2775 -o root -g mail mail
-      install -d -m 1777 tmp
+      install -d -m 1777 tmp var-tmp
+      install -d -m 0755 backups
       for f in aliases aliases.db; do [ ! -e "$P/$f" ] || cp -a "$P/$f" files/$f; done
       key=${shq(authorizedKey)}
       install -d -m 0700 root root/.ssh

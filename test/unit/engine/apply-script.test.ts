@@ -33,6 +33,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
 
 const refacts = { contents: ["/etc/postfix/main.cf"], stats: [] };
 const options = {
+  ownedParameters: ["relayhost"],
   runId: "run1",
   waitSeconds: 30,
   expected: new Map<string, string | null>([
