@@ -202,9 +202,9 @@ export class LabHostRuntime {
       `mount --bind ${h("home-deploy")} /home/${SUDO_USER}`,
     ];
     for (const f of this.boundEtcFiles()) lines.push(`mount --bind ${h(`files/${f}`)} /etc/${f}`);
-    lines.push(`mount --bind ${h("tmp")} /tmp`);
     // provision keeps backup sets (with passwords) in /var/backups: each host its own, gone with the lab.
     lines.push(`mount --bind ${h("var-tmp")} /var/tmp`, `mount --bind ${h("backups")} /var/backups`);
+    lines.push(`mount --bind ${h("tmp")} /tmp`);
     // A private /run: own sshd.pid and sudo timestamps, and no view of the machine's systemd, so that
     // `service postfix ...` uses the init script inside the host instead of asking the real systemd.
     lines.push(`mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m lab-run /run`);
