@@ -50,7 +50,10 @@ export class HostError extends Error {
   }
 }
 
-/** The host could not be reached or logged in to; nothing was done on it. */
+/**
+ * The host could not be reached or logged in to, or the connection was lost. Lost during an apply, the
+ * apply goes on on the host by itself (engine/apply-script.ts); the message says so.
+ */
 export class UnreachableError extends Error {
   readonly host: string;
 

@@ -88,6 +88,15 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     });
     exitCode = exitCodeFor(outcomes, mode);
     report(mode, outcomes, options, exitCode, { out, err, color: io.color });
+    if (mode === "check" && options.promFile) {
+      // Metrics are a by-product: failing to write them must not hide the check's own result.
+      try {
+        writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
+      } catch (error) {
+        err(`error: cannot write --prom-file ${options.promFile}: ${(error as Error).message}\n`);
+        if (exitCode === EXIT.ok) exitCode = EXIT.error;
+      }
+    }
   };
 
   common(program.command("apply").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
@@ -201,8 +210,6 @@ function report(
   exitCode: number,
   io: Io,
 ) {
-  if (mode === "check" && options.promFile)
-    writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
   if (options.json) {
     io.out(jsonReport(mode, outcomes, exitCode));
     return;

@@ -7,7 +7,7 @@ import {
 } from "../facts/script.js";
 import { LOCK_FUNCTIONS } from "../facts/host-lock.js";
 import { shellQuote } from "../transport/shell.js";
-import type { Plan } from "./plan.js";
+import { MAIN_CF, type Plan } from "./plan.js";
 
 /**
  * The remote half of apply: ONE POSIX sh script that carries out a plan safely and then re-reads the
@@ -45,12 +45,13 @@ export const BACKUP_ROOT = "/var/backups/provision";
 export const BACKUPS_KEPT = 5;
 
 export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOptions): string {
-  const tables = plan.writes.filter((w) => w.path !== MAIN_CF_PATH);
-  const mains = plan.writes.filter((w) => w.path === MAIN_CF_PATH);
+  const tables = plan.writes.filter((w) => w.path !== MAIN_CF);
+  const mains = plan.writes.filter((w) => w.path === MAIN_CF);
   const touched = [
     ...plan.writes.map((w) => w.path),
     ...plan.attributeFixes.map((f) => f.path),
     ...plan.postmaps.flatMap((p) => p.indexPaths),
+    ...plan.removals,
   ];
   const q = shellQuote;
   const steps: string[] = [
@@ -71,6 +72,8 @@ export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOpti
     "pause_point after-postmap",
     // main.cf last: every table it refers to is in place (and indexed) before it does.
     ...mains.map((w) => `install ${plan.writes.indexOf(w)} ${q(w.path)}`),
+    // Only now does main.cf no longer refer to what goes: stale indexes, retired tables.
+    ...plan.removals.map((path) => `remove ${q(path)}`),
     "postfix_check",
     "pause_point before-reload",
     `activate ${plan.service}`,
@@ -123,8 +126,6 @@ export function rollbackScript(backupDir: string, service: Plan["service"], opti
   ].join("\n");
 }
 
-const MAIN_CF_PATH = "/etc/postfix/main.cf";
-
 function encode(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");
 }
@@ -148,6 +149,7 @@ finish() {
   if [ "$STATE" = done ]; then prune_backups; fi
   cat "$WORK/log" >&3
   rm -rf "$WORK"
+  unlock_note
   exit 0
 }
 die() {
@@ -173,9 +175,9 @@ begin_backup() {
 save() {
   if [ -e "$1" ]; then
     mkdir -p "$BACKUP/files$(dirname "$1")" && cp -p "$1" "$BACKUP/files$1" || die "cannot back up $1"
-    printf 'saved\\t%s\\n' "$1" >> "$BACKUP/manifest"
+    printf 'saved\\t%s\\n' "$1" >> "$BACKUP/manifest" || die "cannot write the backup manifest"
   else
-    printf 'absent\\t%s\\n' "$1" >> "$BACKUP/manifest"
+    printf 'absent\\t%s\\n' "$1" >> "$BACKUP/manifest" || die "cannot write the backup manifest"
   fi
 }
 stage() {
@@ -202,6 +204,10 @@ install() {
   mv -f "$WORK/stage.$1" "$2" || die "cannot install $2"
   emit wrote "$2"
 }
+remove() {
+  rm -f "$1" || die "cannot remove $1"
+  emit removed "$1"
+}
 fix() {
   chown root:root "$1" && chmod "$2" "$1" || die "cannot set owner and mode of $1"
   emit fixed "$1"
@@ -223,13 +229,25 @@ postfix_check() {
   out=$(printf '%s\\n' "$out" | grep -v 'unused parameter: ' | sort -u)
   [ -z "$out" ] || emit warning "postfix check: $(printf '%s' "$out" | tr '\\n' ' ')"
 }
-has_service() { command -v service >/dev/null 2>&1 && [ -x /etc/init.d/postfix ]; }
-pf_start() {
-  if has_service; then service postfix start </dev/null; else postfix start </dev/null; fi
+# Start and restart through the service manager where there is one, so that it tracks the master
+# process (and on Debian runs configure-instance.sh, which refreshes the chroot copies of /etc/hosts...).
+service_tool() {
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo systemctl
+  elif command -v service >/dev/null 2>&1 && [ -x /etc/init.d/postfix ]; then echo service
+  elif command -v rc-service >/dev/null 2>&1 && [ -x /etc/init.d/postfix ]; then echo rc-service
+  else echo postfix; fi
 }
-pf_restart() {
-  if has_service; then service postfix restart </dev/null; else postfix stop </dev/null; postfix start </dev/null; fi
+pf_service() {
+  case $(service_tool) in
+    systemctl) systemctl "$1" postfix </dev/null ;;
+    service) service postfix "$1" </dev/null ;;
+    rc-service) rc-service postfix "$1" </dev/null ;;
+    *) if [ "$1" = restart ]; then postfix stop </dev/null; postfix start </dev/null; else postfix "$1" </dev/null; fi ;;
+  esac
 }
+pf_start() { pf_service start; }
+pf_restart() { pf_service restart; }
+oneline() { printf '%s' "$1" | tr '\\n' ' '; }
 pf_running() {
   # master may still be starting: give it a moment before calling it dead
   for i in 1 2 3 4 5 6 7 8 9 10; do postfix status >/dev/null 2>&1 && return 0; sleep 0.3; done
@@ -240,12 +258,12 @@ activate() {
   case $1 in
     none) return 0 ;;
     reload)
-      if [ "$WAS_RUNNING" = 1 ]; then out=$(postfix reload 2>&1 </dev/null) || die "postfix reload failed: $out"
-      else out=$(pf_start 2>&1) || die "starting Postfix failed: $out"; fi ;;
-    restart) out=$(pf_restart 2>&1) || die "restarting Postfix failed: $(printf '%s' "$out" | tr '\\n' ' ')" ;;
-    start) out=$(pf_start 2>&1) || die "starting Postfix failed: $(printf '%s' "$out" | tr '\\n' ' ')" ;;
+      if [ "$WAS_RUNNING" = 1 ]; then out=$(postfix reload 2>&1 </dev/null) || die "postfix reload failed: $(oneline "$out")"
+      else out=$(pf_start 2>&1) || die "starting Postfix failed: $(oneline "$out")"; fi ;;
+    restart) out=$(pf_restart 2>&1) || die "restarting Postfix failed: $(oneline "$out")" ;;
+    start) out=$(pf_start 2>&1) || die "starting Postfix failed: $(oneline "$out")" ;;
   esac
-  pf_running || die "Postfix is not running after $1: $(printf '%s' "$out" | tr '\\n' ' ')"
+  pf_running || die "Postfix is not running after $1: $(oneline "$out")"
   emit service "$1"
 }
 emit_backup() {
@@ -271,11 +289,14 @@ rollback() {
       absent) rm -f "$path" || failed="$failed $path" ;;
     esac
   done < "$BACKUP/manifest"
+  down=
   if [ "$WAS_RUNNING" = 1 ] || [ "$PLANNED" != none ]; then
-    if [ "$PLANNED" = restart ] || ! postfix status >/dev/null 2>&1; then pf_restart >/dev/null 2>&1
-    else postfix reload >/dev/null 2>&1; fi
+    if [ "$PLANNED" = restart ] || ! postfix status >/dev/null 2>&1; then out=$(pf_restart 2>&1)
+    else out=$(postfix reload 2>&1 </dev/null); fi
+    pf_running || down=" Postfix is NOT running with the previous configuration either: $(oneline "$out")"
   fi
-  if [ -n "$failed" ]; then emit error "ROLLBACK INCOMPLETE, could not restore:$failed (backup in $BACKUP)"
+  if [ -n "$failed" ]; then emit error "ROLLBACK INCOMPLETE, could not restore:$failed (backup in $BACKUP).$down"
+  elif [ -n "$down" ]; then emit error "files restored from $BACKUP, but$down"
   else emit rolledback "$BACKUP"; fi
   STATE=rolled-back
   finish

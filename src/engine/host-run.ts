@@ -50,7 +50,9 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
   const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
   let session: RemoteSession | undefined;
   try {
-    session = await openSession(job.host.name, job.host.connection, options);
+    // A remote script may first wait up to lockWaitSeconds for another run's lock.
+    const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
+    session = await openSession(job.host.name, job.host.connection, { ...options, commandTimeoutMs });
     outcome.stats.connections = 1;
     const request = factRequest(job.state);
     // Another run may change the host between our read and our write; the apply script notices and
@@ -58,6 +60,8 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
     for (let attempt = 1; ; attempt++) {
       const facts = await gatherFacts(session, job.host.name, request, lock);
       outcome.facts = summary(facts);
+      for (const warning of facts.warnings)
+        if (!outcome.warnings.includes(warning)) outcome.warnings.push(warning);
       if (mode === "facts" || !job.state) return outcome;
 
       const config = deriveConfig(job.state, hostInfo(job.host.name, facts));
@@ -68,6 +72,12 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
       if (mode !== "apply") {
         outcome.status = "drift";
         return outcome;
+      }
+      if (plan.writes.some((w) => w.path === MAIN_CF) && facts.files.get(MAIN_CF)?.utf8 === false) {
+        throw new HostError(
+          job.host.name,
+          `${MAIN_CF} is not valid UTF-8; rewriting it would damage those bytes. Convert it (iconv) and run again`,
+        );
       }
       const applied = await applyPlan(session, job.host.name, {
         plan,
@@ -140,7 +150,14 @@ async function applyPlan(
   );
   const ownedParameters = Object.keys(config.main).filter((name) => config.main[name] !== null);
   const script = applyScript(plan, request, { ...lock, expected, ownedParameters, pause: options.pause });
-  const result = await session.runScript(script, "applying changes");
+  const result = await session.runScript(script, "applying changes").catch((error: unknown) => {
+    if (!(error instanceof UnreachableError)) throw error;
+    throw new UnreachableError(
+      host,
+      `${error.message}. The apply goes on on the host by itself (it finishes, or rolls back on failure); ` +
+        "run provision check to see the result",
+    );
+  });
   const records = readRecords(result.stdout, outcome);
   if (records.locked !== undefined) {
     throw new HostError(
@@ -195,7 +212,8 @@ function readRecords(stdout: string, outcome: HostOutcome): ApplyRecords {
   for (const line of stdout.split("\n")) {
     const [kind = "", ...rest] = line.split("\t");
     const value = rest.join("\t");
-    if (kind === "wrote" || kind === "fixed" || kind === "postmap") outcome.steps.push(`${kind} ${value}`);
+    if (kind === "wrote" || kind === "fixed" || kind === "postmap" || kind === "removed")
+      outcome.steps.push(`${kind} ${value}`);
     else if (kind === "service") outcome.steps.push(`${value} postfix`);
     else if (kind === "warning") outcome.warnings.push(value);
     else if (kind === "locked") records.locked = value;

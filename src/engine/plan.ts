@@ -1,5 +1,6 @@
 import type { DesiredConfig, DesiredTable } from "../postfix/derive.js";
-import { editMainCf } from "../postfix/maincf.js";
+import { editMainCf, mainCfValues } from "../postfix/maincf.js";
+import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
 import { maskTableText, renderTable } from "../postfix/table.js";
 import type { HostFacts, RemoteFile } from "../facts/types.js";
 import { Secret } from "../secrets/secret.js";
@@ -50,41 +51,78 @@ export interface Plan {
   /** Files whose content is right but whose owner or mode is not: chown root:root + chmod. */
   attributeFixes: { path: string; mode: number }[];
   postmaps: Postmap[];
+  /** Files to delete after main.cf no longer refers to them: stale indexes, retired tables. */
+  removals: string[];
   service: ServiceAction;
 }
 
 /** Parameters that only take effect after a full stop + start of Postfix. */
 const RESTART_PARAMETERS = new Set(["inet_interfaces", "inet_protocols"]);
 
-export function isEmptyPlan(plan: Plan): boolean {
-  return plan.changes.length === 0;
-}
-
 export function makePlan(config: DesiredConfig, facts: HostFacts): Plan {
-  const plan: Plan = { changes: [], writes: [], attributeFixes: [], postmaps: [], service: "none" };
-  for (const table of config.tables) planTable(plan, table, facts);
+  const plan: Plan = {
+    changes: [],
+    writes: [],
+    attributeFixes: [],
+    postmaps: [],
+    removals: [],
+    service: "none",
+  };
+  const currentMain = mainCfValues(facts.files.get(MAIN_CF)?.content ?? "");
+  for (const table of config.tables) planTable(plan, table, facts, currentMain.get(table.parameter));
+  for (const path of config.retired) planRetired(plan, path, facts);
   const mainParams = planMainCf(plan, config, facts);
 
-  const activates = plan.writes.length > 0 || plan.postmaps.length > 0;
-  if (activates) {
-    if (!facts.running) plan.service = "start";
-    else plan.service = mainParams.some((p) => RESTART_PARAMETERS.has(p)) ? "restart" : "reload";
-  } else if (!facts.running) {
-    plan.service = "start";
+  if (!facts.running) {
     plan.changes.push({ path: "postfix", what: "service", detail: "Postfix is not running" });
+    plan.service = "start";
+  } else if (plan.writes.length > 0 || plan.postmaps.length > 0 || plan.removals.length > 0) {
+    plan.service = mainParams.some((p) => RESTART_PARAMETERS.has(p)) ? "restart" : "reload";
   }
   return plan;
 }
 
-function planTable(plan: Plan, table: DesiredTable, facts: HostFacts): void {
+/** Index files next to a source that are not the ones its type builds: left from an earlier type. */
+function strayIndexes(source: string, keep: string[], facts: HostFacts): string[] {
+  return ALL_INDEX_SUFFIXES.map((suffix) => source + suffix).filter(
+    (path) => !keep.includes(path) && facts.files.get(path)?.exists,
+  );
+}
+
+/** A table the state no longer needs but owns (old credentials): remove it and its indexes. */
+function planRetired(plan: Plan, source: string, facts: HostFacts): void {
+  const files = [source, ...strayIndexes(source, [], facts)].filter((path) => facts.files.get(path)?.exists);
+  if (files.length === 0) return;
+  plan.changes.push({
+    path: source,
+    what: "content",
+    detail: "no longer declared (it holds old credentials): remove",
+  });
+  plan.removals.push(...files);
+}
+
+function planTable(plan: Plan, table: DesiredTable, facts: HostFacts, currentRef: string | undefined): void {
   const rendered = renderTable(table.entries);
   const remote = facts.files.get(table.path);
   const showRemote = (text: string) => (table.secret ? maskTableText(text, table.entries) : text);
   const rewrite = planFile(plan, table.path, TABLE_MODE, rendered, remote, showRemote);
+  const strays = strayIndexes(table.path, table.indexPaths, facts);
+  if (strays.length > 0) {
+    plan.changes.push({
+      path: table.path,
+      what: "stale-index",
+      detail: `index of another type: ${strays.join(", ")}`,
+    });
+    plan.removals.push(...strays);
+  }
   if (!table.postmap) return;
 
   const indexes = table.indexPaths.map((path) => ({ path, file: facts.files.get(path) }));
   let stale: string | undefined = rewrite ? "source rewritten" : undefined;
+  // Same entries, new type (hash -> btree share NAME.db): the index must be rebuilt in the new format.
+  const ref = `${table.type}:${table.path}`;
+  if (!stale && currentRef !== undefined && currentRef !== ref)
+    stale = `main.cf refers to it as ${currentRef}, now ${ref}`;
   for (const { path, file } of indexes) {
     if (stale) break;
     if (!file?.exists) stale = `${path} is missing`;

@@ -3,8 +3,9 @@
  * different machines, never interleave. It is a kernel flock(1) on /run/provision.lock held by the remote
  * script for its whole life: it cannot go stale (the kernel drops it when the script ends, however it
  * ends) and /run is emptied at boot. Reads (facts for check / dry run / apply planning) take it shared;
- * an apply takes it exclusive. The holder writes who it is into the file so a waiter can say.
- * Where flock(1) is missing (it is in util-linux and busybox) the run goes on unlocked, with a warning.
+ * an apply takes it exclusive and writes who it is into the file, so a waiter can say; it empties the
+ * file again when it ends. `flock -n` in a loop rather than `-w`: busybox's flock has no -w.
+ * Where flock(1) is missing (util-linux; busybox) the run goes on unlocked, with a warning.
  */
 export const LOCK_FILE = "/run/provision.lock";
 
@@ -15,12 +16,19 @@ lock_host() {
     return 0
   fi
   exec 9>>${LOCK_FILE}
-  if ! flock "$1" -w "$2" 9; then
-    emit locked "$(head -c 300 ${LOCK_FILE} 2>/dev/null | tr '\\n\\t' '  ')"
-    return 1
-  fi
+  waited=0
+  until flock "$1" -n 9; do
+    if [ "$waited" -ge "$2" ]; then
+      holder=$(head -c 300 ${LOCK_FILE} 2>/dev/null | tr '\\n\\t' '  ')
+      emit locked "\${holder:-a read-only run (check or dry run)}"
+      return 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
   if [ "$1" = -x ]; then
     printf 'provision %s (run %s, pid %s) since %s\\n' "$3" "$RUN_ID" "$$" "$(date '+%Y-%m-%d %H:%M:%S')" > ${LOCK_FILE}
   fi
 }
+unlock_note() { [ ! -w ${LOCK_FILE} ] || : > ${LOCK_FILE}; }
 `;

@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import { HostError } from "../errors.js";
 import type { HostFacts, RemoteFile } from "./types.js";
 
 /** Parse the records printed by facts/script.ts (pure; tested with recorded output). */
 export function parseFacts(host: string, output: string): HostFacts {
   const facts: HostFacts = {
-    hostname: "",
+    warnings: [],
     version: "",
     defaultDatabaseType: "",
     supportedTypes: [],
@@ -29,9 +30,11 @@ export function parseFacts(host: string, output: string): HostFacts {
           host,
           "Postfix is not installed (no postconf in PATH); install the postfix package first",
         );
-      case "hostname":
-        facts.hostname = value;
+      case "warning":
+        facts.warnings.push(value);
         break;
+      case "postconf_error":
+        throw new HostError(host, `Postfix cannot read its configuration: ${value.trim()}`);
       case "version":
         facts.version = value;
         sawVersion = true;
@@ -67,7 +70,7 @@ export function parseFacts(host: string, output: string): HostFacts {
 }
 
 function parseFileRecord(fields: string[]): RemoteFile {
-  const [, path = "", meta = "", sha256, content] = fields;
+  const [, path = "", meta = "", content] = fields;
   if (meta === "missing") return { path, exists: false };
   const [mode = "0", owner, group, mtime = "0"] = meta.split(" ");
   return {
@@ -77,6 +80,16 @@ function parseFileRecord(fields: string[]): RemoteFile {
     owner,
     group,
     mtime: Number(mtime),
-    ...(content !== undefined ? { content: Buffer.from(content, "base64").toString("utf8"), sha256 } : {}),
+    ...(content !== undefined ? decodeContent(Buffer.from(content, "base64")) : {}),
+  };
+}
+
+/** Text for the planner, plus the checksum of the exact bytes, which the apply compares before writing. */
+function decodeContent(bytes: Buffer): Pick<RemoteFile, "content" | "sha256" | "utf8"> {
+  const content = bytes.toString("utf8");
+  return {
+    content,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    utf8: Buffer.from(content, "utf8").equals(bytes),
   };
 }

@@ -27,10 +27,7 @@ emit() { printf '%s\\t%s\\n' "$1" "$2"; }
 file_fact() {
   if [ -e "$1" ]; then
     printf 'file\\t%s\\t%s' "$1" "$(stat -c '%a %U %G %.9Y' -- "$1")"
-    if [ "$2" = content ]; then
-      printf '\\t%s\\t' "$(sha256sum < "$1" | cut -d' ' -f1)"
-      base64 -w0 < "$1"
-    fi
+    if [ "$2" = content ]; then printf '\\t'; base64 -w0 < "$1"; fi
     printf '\\n'
   else
     printf 'file\\t%s\\tmissing\\n' "$1"
@@ -41,7 +38,8 @@ file_fact() {
 export function factCommands(request: FactRequest): string {
   const lines = [
     `if ! command -v postconf >/dev/null 2>&1; then emit no-postfix 1; exit 0; fi`,
-    `emit hostname "$(hostname)"`,
+    // A main.cf Postfix cannot parse makes every postconf fail: say what Postfix says.
+    `if ! out=$(postconf -h mail_version 2>&1); then emit postconf_error "$(printf '%s' "$out" | grep -v ': warning: ' | head -n 3 | tr '\\n' ' ')"; exit 0; fi`,
     `emit version "$(postconf -h mail_version 2>/dev/null)"`,
     `emit default_type "$(postconf -h default_database_type 2>/dev/null)"`,
     `emit types "$(postconf -m 2>/dev/null | tr '\\n' ' ')"`,

@@ -13,10 +13,13 @@ export interface RemoteFile {
   content?: string;
   /** SHA-256 of the content as stored (hex), to tell later whether the file changed since it was read. */
   sha256?: string;
+  /** False when the bytes are not valid UTF-8 (content then holds replacement characters). */
+  utf8?: boolean;
 }
 
 export interface HostFacts {
-  hostname: string;
+  /** Warnings the remote script printed (e.g. no flock on the host). */
+  warnings: string[];
   /** `postconf -h mail_version`, e.g. "3.7.11". */
   version: string;
   defaultDatabaseType: string;

@@ -25,6 +25,11 @@ export interface DesiredTable {
 /** Everything one host's Postfix should be: main.cf edits (null = remove) and the tables. */
 export interface DesiredConfig {
   main: Record<string, string | null>;
+  /**
+   * Table sources this state owns but no longer needs: sasl_passwd once `relay:`/`senders:` carry no
+   * credentials. They hold old passwords, so they are removed (with their indexes), not left behind.
+   */
+  retired: string[];
   tables: DesiredTable[];
 }
 
@@ -240,7 +245,10 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
   }
 
   tables.sort((a, b) => byName(a.name, b.name));
-  return { main, tables };
+  const ownsSasl = state.relay !== undefined || senders.length > 0;
+  const retired =
+    ownsSasl && !tables.some((t) => t.name === "sasl_passwd") ? [`${POSTFIX_DIR}/sasl_passwd`] : [];
+  return { main, tables, retired };
 }
 
 function resolvePlayType(requested: string, host: PostfixHostInfo): string {

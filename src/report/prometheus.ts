@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { HostOutcome } from "../engine/outcome.js";
 
 /** Prometheus textfile-collector metrics for `check --prom-file` (pure rendering + atomic write). */
@@ -36,6 +36,11 @@ function label(value: string): string {
 /** Write via a temp file in the same directory + rename, so the collector never reads half a file. */
 export function writePromFile(file: string, content: string): void {
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content, { mode: 0o644 });
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, content, { mode: 0o644 });
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }

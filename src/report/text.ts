@@ -52,6 +52,7 @@ function planActions(plan: Plan, done: boolean): string[] {
     lines.push(`  ${verb("wrote", "would write")} ${write.path} (root:root 0${write.mode.toString(8)})`);
   for (const fix of plan.attributeFixes)
     lines.push(`  ${verb("fixed", "would fix")} ${fix.path} -> root:root 0${fix.mode.toString(8)}`);
+  for (const path of plan.removals) lines.push(`  ${verb("removed", "would remove")} ${path}`);
   for (const postmap of plan.postmaps) lines.push(`  ${verb("ran", "would run")} postmap ${postmap.map}`);
   if (plan.service !== "none") lines.push(`  ${verb("ran", "would run")} postfix ${plan.service}`);
   return lines;

@@ -49,7 +49,3 @@ export function revealText(text: SecretText): string {
 export function maskText(text: SecretText): string {
   return text.map((part) => (typeof part === "string" ? part : MASK)).join("");
 }
-
-export function secretsIn(text: SecretText): Secret[] {
-  return text.filter((part): part is Secret => part instanceof Secret);
-}

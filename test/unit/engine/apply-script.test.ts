@@ -26,6 +26,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     ],
     attributeFixes: [],
     postmaps: [{ map: "hash:/etc/postfix/sasl_passwd", indexPaths: ["/etc/postfix/sasl_passwd.db"] }],
+    removals: [],
     service: "reload",
     ...overrides,
   };

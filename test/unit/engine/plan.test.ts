@@ -77,13 +77,14 @@ const summary = (plan: Plan) => ({
   writes: plan.writes.map((w) => `${w.path} ${w.mode.toString(8)}`),
   fixes: plan.attributeFixes.map((f) => `${f.path} ${f.mode.toString(8)}`),
   postmaps: plan.postmaps.map((p) => p.map),
+  removals: plan.removals,
   service: plan.service,
 });
 
 describe("planner", () => {
   const config = deriveConfig(translator, info);
 
-  it("on a fresh Debian host: writes tables, then main.cf, indexes both tables, starts Postfix", () => {
+  it("on a fresh Debian host: writes tables, then main.cf, indexes both tables, reloads Postfix", () => {
     expect(summary(makePlan(config, debianFacts()))).to.deep.equal({
       changes: [
         "missing /etc/postfix/generic",
@@ -95,7 +96,8 @@ describe("planner", () => {
       writes: ["/etc/postfix/generic 600", "/etc/postfix/sasl_passwd 600", "/etc/postfix/main.cf 644"],
       fixes: [],
       postmaps: ["hash:/etc/postfix/generic", "hash:/etc/postfix/sasl_passwd"],
-      service: "start",
+      removals: [],
+      service: "reload",
     });
   });
 
@@ -106,6 +108,7 @@ describe("planner", () => {
       writes: [],
       fixes: [],
       postmaps: [],
+      removals: [],
       service: "none",
     });
   });
@@ -128,6 +131,7 @@ describe("planner", () => {
           writes: ["/etc/postfix/generic 600"],
           fixes: [],
           postmaps: ["hash:/etc/postfix/generic"],
+          removals: [],
           service: "reload",
         },
       },
@@ -139,6 +143,7 @@ describe("planner", () => {
           writes: [],
           fixes: ["/etc/postfix/sasl_passwd.db 600"],
           postmaps: [],
+          removals: [],
           service: "none",
         },
       },
@@ -150,6 +155,7 @@ describe("planner", () => {
           writes: [],
           fixes: [],
           postmaps: ["hash:/etc/postfix/generic"],
+          removals: [],
           service: "reload",
         },
       },
@@ -161,6 +167,7 @@ describe("planner", () => {
           writes: [],
           fixes: [],
           postmaps: ["hash:/etc/postfix/sasl_passwd"],
+          removals: [],
           service: "reload",
         },
       },
@@ -172,6 +179,7 @@ describe("planner", () => {
           writes: [],
           fixes: ["/etc/postfix/generic 600"],
           postmaps: [],
+          removals: [],
           service: "none",
         },
       },
@@ -186,13 +194,21 @@ describe("planner", () => {
           writes: ["/etc/postfix/main.cf 644"],
           fixes: [],
           postmaps: [],
+          removals: [],
           service: "reload",
         },
       },
       {
         name: "Postfix not running is drift, and apply starts it",
         facts: (f) => ({ ...f, running: false }),
-        expected: { changes: ["service postfix"], writes: [], fixes: [], postmaps: [], service: "start" },
+        expected: {
+          changes: ["service postfix"],
+          writes: [],
+          fixes: [],
+          postmaps: [],
+          removals: [],
+          service: "start",
+        },
       },
     ];
   for (const drift of drifts) {
@@ -219,5 +235,34 @@ describe("planner", () => {
     expect(main.after).to.include("# appending .domain is the MUA's job.\nappend_dot_mydomain = no\n");
     expect(main.after).to.match(/^relayhost = \[foo\.bar\.com\]:587$/m);
     expect(main.after).to.not.match(/^default_transport/m);
+  });
+
+  it("rebuilds an index whose type changes even when the entries do not (hash -> btree share NAME.db)", () => {
+    const btree = deriveConfig({ ...translator, tableType: "btree" }, info);
+    const plan = makePlan(btree, syncedFacts(translator));
+    expect(plan.postmaps.map((p) => p.map)).to.deep.equal([
+      "btree:/etc/postfix/generic",
+      "btree:/etc/postfix/sasl_passwd",
+    ]);
+    expect(plan.changes.map((c) => c.what)).to.include("stale-index");
+  });
+
+  it("removes an index left from another table type", () => {
+    const facts = syncedFacts(translator);
+    facts.files.set("/etc/postfix/generic.lmdb", file("/etc/postfix/generic.lmdb", 0o644, 900));
+    const plan = makePlan(config, facts);
+    expect(plan.removals).to.deep.equal(["/etc/postfix/generic.lmdb"]);
+    expect(plan.changes).to.deep.include({
+      path: "/etc/postfix/generic",
+      what: "stale-index",
+      detail: "index of another type: /etc/postfix/generic.lmdb",
+    });
+  });
+
+  it("removes sasl_passwd and its index when the relay no longer has credentials (old passwords)", () => {
+    const noAuth: PostfixState = { ...translator, relay: { host: "foo.bar.com", port: 587, mx: false } };
+    const plan = makePlan(deriveConfig(noAuth, info), syncedFacts(translator));
+    expect(plan.removals).to.deep.equal(["/etc/postfix/sasl_passwd", "/etc/postfix/sasl_passwd.db"]);
+    expect(plan.service).to.equal("reload");
   });
 });

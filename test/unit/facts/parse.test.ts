@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { parseFacts } from "../../../src/facts/parse.js";
@@ -12,7 +13,7 @@ describe("facts", () => {
     expect(facts.version).to.equal("3.7.11");
     expect(facts.defaultDatabaseType).to.equal("hash");
     expect(facts.supportedTypes).to.include.members(["hash", "btree", "regexp", "texthash"]);
-    expect(facts.running).to.equal(false);
+    expect(facts.running).to.equal(true);
     expect(facts.postconfN).to.match(/^default_transport = error$/m);
     const main = facts.files.get("/etc/postfix/main.cf");
     expect(main).to.include({ exists: true, mode: 0o644, owner: "root", group: "root" });
@@ -27,7 +28,7 @@ describe("facts", () => {
   it("keeps an empty file's content as empty text, and a stat-only file without content", () => {
     const output = [
       "version\t3.7.11",
-      "file\t/etc/postfix/generic\t600 root root 1700000000.5\te3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\t",
+      "file\t/etc/postfix/generic\t600 root root 1700000000.5\t",
       "file\t/etc/postfix/generic.db\t644 root root 1700000001.25",
     ].join("\n");
     const facts = parseFacts("nas", output);
@@ -38,6 +39,26 @@ describe("facts", () => {
     });
     expect(facts.files.get("/etc/postfix/generic.db")).to.not.have.property("content");
     expect(facts.files.get("/etc/postfix/generic.db")?.mode).to.equal(0o644);
+  });
+
+  it("flags content that is not valid UTF-8, and checksums the exact bytes", () => {
+    const bytes = Buffer.from("# Ge\xe4ndert\n", "latin1");
+    const facts = parseFacts(
+      "nas",
+      `version\t3.7.11\nfile\t/etc/postfix/main.cf\t644 root root 1\t${bytes.toString("base64")}\n`,
+    );
+    const main = facts.files.get("/etc/postfix/main.cf");
+    expect(main?.utf8).to.equal(false);
+    expect(main?.sha256).to.equal(createHash("sha256").update(bytes).digest("hex"));
+  });
+
+  it("says what Postfix says when it cannot read its own main.cf", () => {
+    expect(() =>
+      parseFacts(
+        "nas",
+        "postconf_error\tpostconf: fatal: /etc/postfix/main.cf, line 2: missing '=' after attribute name\n",
+      ),
+    ).to.throw(/Postfix cannot read its configuration: postconf: fatal: .*line 2: missing '='/);
   });
 
   it("reports a host locked by another run, naming the holder", () => {

@@ -58,7 +58,7 @@ describe("postfix/derive", () => {
         mynetworks_style: "host",
         relay_domains: "",
       };
-      expect(deriveConfig(state({ main }), debian)).to.deep.equal({ main, tables: [] });
+      expect(deriveConfig(state({ main }), debian)).to.deep.equal({ main, tables: [], retired: [] });
     });
 
     it("passes null (remove) through", () => {
