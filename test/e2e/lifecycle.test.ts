@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   hostSnapshot,
+  LAB_PLAY,
   labPlaybook,
   modeOwner,
   onHost,
@@ -10,6 +11,7 @@ import {
   postconf,
   provision,
   reloadCount,
+  sendMail,
   useLab,
   writeInventory,
 } from "./support.js";
@@ -180,5 +182,38 @@ describe("dry run, apply, idempotence and drift on a real host", function () {
     expect(result.stdout).to.match(/postfix version:\s+3\.\d+\.\d+ \(running\)/);
     expect(result.stdout).to.match(/default table type:\s+hash/);
     expect(result.stdout).to.include("relayhost = [mail.isp.example]:submission");
+  });
+
+  it("changing only the table type (hash -> btree) rebuilds every index in the new format; mail still flows", async () => {
+    const l = lab();
+    const btree = labPlaybook(join(work, "btree.yaml"), "site.yaml");
+    writeFileSync(btree, readFileSync(btree, "utf8").replace("table_type: auto", "table_type: btree"));
+    const result = await provision(["apply", btree, "-i", inventory], work);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.include("ran postmap btree:/etc/postfix/sasl_passwd");
+    expect(await postconf(l, "nas", "smtp_sasl_password_maps")).to.equal("btree:/etc/postfix/sasl_passwd");
+    expect(await onHost(l, "nas", "postmap -q user1@example.com btree:/etc/postfix/sasl_passwd")).to.match(
+      /^username2:/,
+    );
+    await sendMail(l, "nas", "his@localdomain.local", "friend@elsewhere.example", "btree");
+    const mail = await l.waitForMessage((m) => m.data.includes("Subject: btree"));
+    expect([mail.authUser, mail.mailFrom]).to.deep.equal(["username", "hisaccount@hisisp.example"]);
+    expect((await provision(["check", btree, "-i", inventory], work)).code).to.equal(0);
+  });
+
+  it("a relay without credentials any more: sasl_passwd and its index, holding old passwords, are removed", async () => {
+    const l = lab();
+    const noAuth = join(work, "no-auth.yaml");
+    writeFileSync(
+      noAuth,
+      `- hosts: home\n  postfix:\n    relay: { host: mail.isp.example, port: submission }\n` + LAB_PLAY,
+    );
+    const result = await provision(["apply", noAuth, "-i", inventory], work);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.include("removed /etc/postfix/sasl_passwd");
+    expect(await onHost(l, "nas", "ls /etc/postfix")).to.not.match(/sasl_passwd/);
+    expect(await onHost(l, "nas", "postconf -n")).to.not.match(/^smtp_sasl_/m);
+    // and back, so the suite leaves the host as site.yaml says
+    expect((await run("apply")).code).to.equal(0);
   });
 });
