@@ -6,7 +6,6 @@ export async function runAll(
   jobs: HostJob[],
   mode: RunMode,
   options: RunOptions & { forks: number },
-  onDone?: (outcome: HostOutcome) => void,
 ): Promise<HostOutcome[]> {
   const results: HostOutcome[] = new Array(jobs.length);
   let next = 0;
@@ -16,7 +15,6 @@ export async function runAll(
       const job = jobs[index]!;
       const outcome = await runHost(job, mode, options);
       results[index] = outcome;
-      onDone?.(outcome);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.forks, jobs.length)) }, worker));
