@@ -1,16 +1,8 @@
 import { expect } from "chai";
 import { parseInventory } from "../../../src/inventory/index.js";
+import { errorOf } from "../error-of.js";
 
 const defaults = { user: "me", home: "/home/me" };
-
-function errorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-}
 
 describe("inventory host_key_checking", () => {
   const text = `all:

@@ -1,18 +1,10 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 import { loadInventory, parseInventory } from "../../../src/inventory/index.js";
+import { errorOf } from "../error-of.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/inventory/${name}`, import.meta.url));
 const defaults = { user: "me", home: "/home/me" };
-
-function errorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-}
 
 describe("inventory", () => {
   it("loads the SPEC.md inventory", () => {

@@ -1,17 +1,9 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 import { loadPlaybook, parsePlaybook } from "../../../src/playbook/index.js";
+import { errorOf } from "../error-of.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/playbook/${name}`, import.meta.url));
-
-function errorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected an error");
-}
 
 describe("playbook loading", () => {
   it("loads the SPEC.md playbook", () => {
