@@ -140,8 +140,8 @@ interface Extra {
 
 /**
  * Fault-injection hook for the end-to-end tests only: PROVISION_TEST_PAUSE=STEP:SECONDS makes the apply
- * script sleep at STEP (after-upload, after-postmap, before-reload) so a test can cut the connection
- * there. It only delays; it cannot change what is written.
+ * script sleep at STEP (before-lock, after-upload, after-postmap, before-reload) so a test can cut the
+ * connection or change the host there. It only delays; it cannot change what is written.
  */
 function testPause(value: string | undefined): RunOptions["pause"] {
   if (!value) return undefined;

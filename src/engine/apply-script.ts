@@ -37,7 +37,7 @@ export interface ApplyOptions extends LockOptions {
   pause?: { step: PauseStep; seconds: number };
 }
 
-export const PAUSE_STEPS = ["after-upload", "after-postmap", "before-reload"] as const;
+export const PAUSE_STEPS = ["before-lock", "after-upload", "after-postmap", "before-reload"] as const;
 export type PauseStep = (typeof PAUSE_STEPS)[number];
 
 export const BACKUP_ROOT = "/var/backups/provision";
@@ -93,6 +93,7 @@ export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOpti
     FACT_FUNCTIONS,
     LOCK_FUNCTIONS,
     APPLY_FUNCTIONS,
+    "pause_point before-lock",
     `lock_host -x ${options.waitSeconds} apply || exit 0`,
     "start_work",
     ...steps,

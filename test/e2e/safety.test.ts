@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PAUSE_STEPS } from "../../src/engine/apply-script.js";
 import {
   hostSnapshot,
   labPlaybook,
@@ -16,6 +15,8 @@ import {
   type CliResult,
 } from "./support.js";
 
+/** Where the connection is cut: after the tables are in place, after postmap, before the reload. */
+const CUT_STEPS = ["after-upload", "after-postmap", "before-reload"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `test` on the host until it succeeds; bounded. */
@@ -170,6 +171,29 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
     expect((await provision(["check", site, "-i", inventory, "--limit", "busy"], work)).code).to.equal(0);
   });
 
+  it("a hand edit between reading and writing is noticed: nothing is overwritten blindly, the run reads again", async () => {
+    const l = lab();
+    await onHost(l, "busy", "postconf -X myorigin");
+    const applying = provision(
+      ["apply", site, "-i", inventory, "--limit", "busy", "--json"],
+      work,
+      paused("before-lock", 3),
+    );
+    await waitOnHost(l, "busy", "ls /run/provision.paused-before-lock");
+    // The run has read the host and planned; now someone edits main.cf by hand.
+    await onHost(l, "busy", "postconf -e 'delay_warning_time = 7h'");
+    const result = await applying;
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    const [host] = JSON.parse(result.stdout).hosts;
+    expect(host.status).to.equal("changed");
+    // facts, apply (stopped: main.cf changed since it was read), facts again, apply
+    expect(host.stats.commands).to.equal(4);
+    // The hand edit was read the second time, so it is kept (the playbook does not own it).
+    expect(await postconf(l, "busy", "delay_warning_time")).to.equal("7h");
+    expect(await postconf(l, "busy", "myorigin")).to.equal("$mydomain");
+    await onHost(l, "busy", "postconf -X delay_warning_time");
+  });
+
   it("a connection cut at any step never leaves a half-written setup (20 runs)", async () => {
     const l = lab();
     // Two desired states to alternate between, so every run changes tables, indexes and main.cf.
@@ -196,7 +220,7 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
     for (let run = 1; run <= 20; run++) {
       const target = variants[run % 2]!;
       const previous = variants[(run + 1) % 2]!;
-      const step = PAUSE_STEPS[run % PAUSE_STEPS.length]!;
+      const step = CUT_STEPS[run % CUT_STEPS.length]!;
       const applying = apply(target, "cut", paused(step, 2));
       await waitOnHost(l, "cut", `ls /run/provision.paused-${step}`);
       // Cut the SSH connection: kill the sshd process serving this session.
