@@ -49,10 +49,12 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
   };
   const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
   let session: RemoteSession | undefined;
+  let commandsBefore = 0; // commands of a session lost on the way
   try {
     // A remote script may first wait up to lockWaitSeconds for another run's lock.
     const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
-    session = await openSession(job.host.name, job.host.connection, { ...options, commandTimeoutMs });
+    const connect = () => openSession(job.host.name, job.host.connection, { ...options, commandTimeoutMs });
+    session = await connect();
     outcome.stats.connections = 1;
     const request = factRequest(job.state);
     // Another run may change the host between our read and our write; the apply script notices and
@@ -79,14 +81,17 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
           `${MAIN_CF} is not valid UTF-8; rewriting it would damage those bytes. Convert it (iconv) and run again`,
         );
       }
-      const applied = await applyPlan(session, job.host.name, {
-        plan,
-        config,
-        facts,
-        request,
-        lock,
-        options,
-        outcome,
+      const context = { plan, config, facts, request, lock, options, outcome };
+      const applied = await applyPlan(session, job.host.name, context).catch(async (error: unknown) => {
+        if (!(error instanceof UnreachableError)) throw error;
+        // The apply goes on without us (apply-script.ts); connect again and see how it ended.
+        commandsBefore += session?.commandCount ?? 0;
+        session?.close();
+        const fresh = await connect().catch(() => Promise.reject(error));
+        session = fresh;
+        outcome.stats.connections += 1;
+        await confirmAfterLostConnection(fresh, job.host.name, context);
+        return "done" as const;
       });
       if (applied === "host-changed" && attempt < 2) continue;
       if (applied === "host-changed") {
@@ -102,7 +107,7 @@ export async function runHost(job: HostJob, mode: RunMode, options: RunOptions):
     outcome.status = error instanceof UnreachableError ? "unreachable" : "failed";
     outcome.error = error instanceof Error ? error.message : String(error);
   } finally {
-    outcome.stats.commands = session?.commandCount ?? 0;
+    outcome.stats.commands = commandsBefore + (session?.commandCount ?? 0);
     session?.close();
     outcome.stats.durationMs = Date.now() - started;
   }
@@ -196,6 +201,33 @@ async function applyPlan(
     );
   }
   return "done";
+}
+
+/**
+ * After the connection died during an apply: read the facts again (this waits for the detached apply
+ * script to release the lock) and report the host changed only if it now matches the playbook.
+ */
+async function confirmAfterLostConnection(
+  session: RemoteSession,
+  host: string,
+  ctx: ApplyContext,
+): Promise<void> {
+  const after = await gatherFacts(session, host, ctx.request, ctx.lock);
+  ctx.outcome.facts = summary(after);
+  const problems = [
+    ...makePlan(ctx.config, after).changes.map((c) => `${c.path}: ${c.detail}`),
+    ...parameterMismatches(ctx.config.main, after.postconfN),
+  ];
+  if (problems.length > 0) {
+    throw new HostError(
+      host,
+      `the connection was lost during the apply; connected again, the host does not match the playbook ` +
+        `(${problems.join("; ")}): the apply failed and was rolled back, or did not run. Run apply again`,
+    );
+  }
+  ctx.outcome.warnings.push(
+    "the connection was lost during the apply; connected again: the host matches the playbook",
+  );
 }
 
 interface ApplyRecords {
