@@ -201,6 +201,24 @@ describe("dry run, apply, idempotence and drift on a real host", function () {
     expect((await provision(["check", btree, "-i", inventory], work)).code).to.equal(0);
   });
 
+  it("switching to lmdb builds .lmdb indexes (root 0600) and removes the old .db files; mail still flows", async () => {
+    const l = lab();
+    const lmdb = labPlaybook(join(work, "lmdb.yaml"), "site.yaml");
+    writeFileSync(lmdb, readFileSync(lmdb, "utf8").replace("table_type: auto", "table_type: lmdb"));
+    const result = await provision(["apply", lmdb, "-i", inventory], work);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.include("removed /etc/postfix/sasl_passwd.db");
+    const files = await onHost(l, "nas", "ls /etc/postfix");
+    expect(files).to.not.match(/\.db$/m);
+    for (const table of ["sasl_passwd", "generic", "sender_relay"]) {
+      expect(await modeOwner(l, "nas", `/etc/postfix/${table}.lmdb`), table).to.equal("600 root:root");
+    }
+    await sendMail(l, "nas", "user1@example.com", "friend@elsewhere.example", "lmdb");
+    const mail = await l.waitForMessage((m) => m.data.includes("Subject: lmdb"));
+    expect([mail.relay, mail.authUser]).to.deep.equal(["example-com", "username2"]);
+    expect((await provision(["check", lmdb, "-i", inventory], work)).code).to.equal(0);
+  });
+
   it("a relay without credentials any more: sasl_passwd and its index, holding old passwords, are removed", async () => {
     const l = lab();
     const noAuth = join(work, "no-auth.yaml");

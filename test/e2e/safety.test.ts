@@ -116,17 +116,17 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
     expect(await hostSnapshot(lab(), "safe")).to.equal(before);
   });
 
-  it("a table type the host lacks is refused before anything is written", async () => {
+  it("a table type the host lacks (cdb: postfix-cdb is not installed) is refused before anything is written", async () => {
     const l = lab();
     const before = await hostSnapshot(l, "safe");
-    const lmdb = join(work, "lmdb.yaml");
+    const cdb = join(work, "cdb.yaml");
     writeFileSync(
-      lmdb,
-      `- hosts: home\n  postfix:\n    table_type: lmdb\n    generic:\n      "@localdomain.local": me@isp.example\n`,
+      cdb,
+      `- hosts: home\n  postfix:\n    table_type: cdb\n    generic:\n      "@localdomain.local": me@isp.example\n`,
     );
-    const result = await apply(lmdb, "safe");
+    const result = await apply(cdb, "safe");
     expect(result.code).to.equal(1);
-    expect(result.stdout).to.match(/lmdb/);
+    expect(result.stdout).to.match(/cdb/);
     expect(result.stdout).to.match(/postconf -m/);
     expect(await hostSnapshot(l, "safe")).to.equal(before);
   });

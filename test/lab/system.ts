@@ -9,6 +9,8 @@ export const REQUIRED_PACKAGES = [
   "openssh-server",
   "postfix",
   "libsasl2-modules",
+  // lmdb tables: the default type on RHEL, openSUSE and Alpine; lets the tests switch types for real
+  "postfix-lmdb",
   "sudo",
   "iproute2",
   "openssl",
