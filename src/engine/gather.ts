@@ -1,0 +1,60 @@
+import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
+import type { PostfixState } from "../postfix/state.js";
+import { factsScript, type FactRequest, type LockOptions } from "../facts/script.js";
+import { parseFacts } from "../facts/parse.js";
+import type { HostFacts } from "../facts/types.js";
+import { HostError } from "../errors.js";
+import type { RemoteSession } from "../transport/ssh.js";
+import { MAIN_CF } from "./plan.js";
+import type { HostOutcome } from "./outcome.js";
+
+/** Reading a host: which files to ask about, the one facts command, and the summary kept for reports. */
+
+export async function gatherFacts(
+  session: RemoteSession,
+  host: string,
+  request: FactRequest,
+  lock: LockOptions,
+): Promise<HostFacts> {
+  const result = await session.runScript(factsScript(request, lock), "gathering facts");
+  if (result.code !== 0) {
+    throw new HostError(host, `gathering facts failed (exit ${result.code}): ${firstLine(result.stderr)}`);
+  }
+  return parseFacts(host, result.stdout);
+}
+
+/** Files to read: main.cf, every managed table source, and every index file it could have. */
+export function factRequest(state: PostfixState | undefined): FactRequest {
+  const names = state ? tableNames(state) : [];
+  const sources = names.map((name) => `/etc/postfix/${name}`);
+  return {
+    contents: [MAIN_CF, ...sources],
+    stats: sources.flatMap((source) => ALL_INDEX_SUFFIXES.map((suffix) => source + suffix)),
+  };
+}
+
+/** The tables a state may manage; reading one more than needed is harmless, one fewer is not. */
+function tableNames(state: PostfixState): string[] {
+  const names: string[] = [];
+  if (state.generic) names.push("generic");
+  if (state.canonical) names.push("canonical");
+  if (state.virtual) names.push("virtual");
+  if (state.relay || state.senders) names.push("sasl_passwd");
+  if (state.senders) names.push("sender_relay");
+  names.push(...Object.keys(state.tables ?? {}));
+  return names;
+}
+
+export function summary(facts: HostFacts): HostOutcome["facts"] {
+  return {
+    version: facts.version,
+    defaultDatabaseType: facts.defaultDatabaseType,
+    supportedTypes: facts.supportedTypes,
+    running: facts.running,
+    postconfN: facts.postconfN,
+  };
+}
+
+export function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
+}
