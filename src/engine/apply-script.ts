@@ -33,12 +33,16 @@ export interface ApplyOptions extends LockOptions {
   expected: Map<string, string | null>;
   /** main.cf parameters the playbook sets: Postfix not knowing one of them refuses the apply. */
   ownedParameters: string[];
-  /** Test hook for fault injection: sleep at a named step (see PAUSE_STEPS). */
-  pause?: { step: PauseStep; seconds: number };
+  pause?: Pause;
 }
 
 export const PAUSE_STEPS = ["before-lock", "after-upload", "after-postmap", "before-reload"] as const;
 export type PauseStep = (typeof PAUSE_STEPS)[number];
+/** Test hook for fault injection: sleep at a named step. */
+export interface Pause {
+  step: PauseStep;
+  seconds: number;
+}
 
 export const BACKUP_ROOT = "/var/backups/provision";
 /** Backup sets kept per host. */
