@@ -84,15 +84,17 @@ for (const shell of SHELLS) {
       ]);
     });
 
+    /** Stage `text` as main.cf and have Postfix check it; "reached" is printed when the run goes on. */
+    const validate = (text: string, settings: Record<string, string> = {}) =>
+      host.run(
+        shell,
+        ["start_work", `stage 0 644 '${base64(text)}'`, "validate_main 0", "echo reached", "finish"],
+        settings,
+      );
+
     it("validate_main passes Postfix's warnings on, naming the real main.cf, not the staged copy", () => {
       host.says("postconf", "postconf: warning: CONF/main.cf: unused parameter: smtpd_bogus=1\n");
-      const run = host.run(shell, [
-        "start_work",
-        `stage 0 644 '${base64("relayhost = x\nsmtpd_bogus = 1\n")}'`,
-        "validate_main 0",
-        "echo reached",
-        "finish",
-      ]);
+      const run = validate("relayhost = x\nsmtpd_bogus = 1\n");
       expect(recordsOf(run, "warning").map((r) => r.message)).to.deep.equal([
         `new main.cf: ${host.postfixDir}/main.cf: unused parameter: smtpd_bogus=1`,
       ]);
@@ -102,31 +104,17 @@ for (const shell of SHELLS) {
 
     it("validate_main refuses a parameter the playbook sets that Postfix does not know (a typo)", () => {
       host.says("postconf", "postconf: warning: CONF/main.cf: unused parameter: relyhost=x\n");
-      const run = host.run(
-        shell,
-        [
-          "start_work",
-          `stage 0 644 '${base64("relyhost = x\n")}'`,
-          "validate_main 0",
-          "echo not-reached",
-          "finish",
-        ],
-        { OWNED: " relyhost " },
-      );
+      const run = validate("relyhost = x\n", { OWNED: " relyhost " });
       expect(recordsOf(run, "error")[0]?.message).to.equal(
         "Postfix does not know the parameter relyhost (postconf: unused parameter); check its spelling. Nothing was changed",
       );
-      expect(run.stdout).to.not.include("not-reached");
+      expect(run.stdout).to.not.include("reached");
     });
 
     it("validate_main stops when Postfix rejects the new main.cf, with Postfix's message", () => {
       host.fail("postconf", "postconf: fatal: CONF/main.cf, line 1: missing '=' after attribute name");
-      const run = host.run(shell, [
-        "start_work",
-        `stage 0 644 '${base64("nonsense\n")}'`,
-        "validate_main 0",
-        "finish",
-      ]);
+      const run = validate("nonsense\n");
+      expect(run.stdout).to.not.include("reached");
       expect(recordsOf(run, "error")[0]?.message).to.match(
         /^Postfix rejects the new main.cf \(nothing was changed\): postconf: fatal: .* missing '='/,
       );

@@ -16,18 +16,17 @@ for (const shell of SHELLS) {
       expect(record, "a backup record").to.not.equal(undefined);
       return record!.backup;
     };
+    /** The start of a run that backs up `paths`. */
+    const backingUp = (...paths: string[]) => [
+      "start_work",
+      "begin_backup",
+      ...paths.map((p) => `save '${p}'`),
+    ];
 
     it("begin_backup + save: a private backup set with copies and a manifest of saved and absent files", () => {
       const main = host.file("main.cf", "relayhost =\n", 0o640);
       const generic = host.file("generic");
-      const run = host.run(shell, [
-        "start_work",
-        "begin_backup",
-        `save '${main}'`,
-        `save '${generic}'`,
-        "emit_backup",
-        "finish",
-      ]);
+      const run = host.run(shell, [...backingUp(main, generic), "emit_backup", "finish"]);
       const backup = backupOf(run);
       expect(backup).to.match(new RegExp(`^${host.backupRoot}/\\d{8}T\\d{6}-run1$`));
       expect(statSync(host.backupRoot).mode & 0o777).to.equal(0o700);
@@ -65,10 +64,7 @@ for (const shell of SHELLS) {
       const main = host.file("main.cf", "relayhost =\n", 0o644);
       const generic = host.file("generic");
       const run = host.run(shell, [
-        "start_work",
-        "begin_backup",
-        `save '${main}'`,
-        `save '${generic}'`,
+        ...backingUp(main, generic),
         `stage 0 644 '${base64("relayhost = [mail.isp.example]\n")}'`,
         `stage 1 600 '${base64("@old.example new@isp.example\n")}'`,
         "STATE=installing",
@@ -119,9 +115,7 @@ for (const shell of SHELLS) {
     it("rollback_run restores this run's backup set, and refuses when another run changed the host since", () => {
       const main = host.file("main.cf", "relayhost =\n");
       const first = host.run(shell, [
-        "start_work",
-        "begin_backup",
-        `save '${main}'`,
+        ...backingUp(main),
         `stage 0 644 '${base64("relayhost = new\n")}'`,
         "STATE=installing",
         `install 0 '${main}'`,
