@@ -7,7 +7,8 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 const base64 = (text: string) => Buffer.from(text).toString("base64");
 
 for (const shell of SHELLS) {
-  describe(`remote shell under ${shell.name}: apply steps`, () => {
+  describe(`remote shell under ${shell.name}: apply steps`, function () {
+    this.timeout(10_000); // a shell and some 30 programs per test: slow on a busy machine
     let host: Sandbox;
     beforeEach(() => (host = new Sandbox()));
     afterEach(() => host.remove());

@@ -6,7 +6,8 @@ import { recordsOf, Sandbox, SHELLS, type ShellRun } from "./sandbox.js";
 const base64 = (text: string) => Buffer.from(text).toString("base64");
 
 for (const shell of SHELLS) {
-  describe(`remote shell under ${shell.name}: backups, rollback, service`, () => {
+  describe(`remote shell under ${shell.name}: backups, rollback, service`, function () {
+    this.timeout(10_000); // a shell and some 30 programs per test: slow on a busy machine
     let host: Sandbox;
     beforeEach(() => (host = new Sandbox()));
     afterEach(() => host.remove());

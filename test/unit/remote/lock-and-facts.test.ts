@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { recordsOf, Sandbox, SHELLS } from "./sandbox.js";
 
 for (const shell of SHELLS) {
-  describe(`remote shell under ${shell.name}: run lock and facts`, () => {
+  describe(`remote shell under ${shell.name}: run lock and facts`, function () {
+    this.timeout(10_000); // a shell and some 30 programs per test: slow on a busy machine
     let host: Sandbox;
     beforeEach(() => (host = new Sandbox()));
     afterEach(() => host.remove());
