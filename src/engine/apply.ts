@@ -38,8 +38,9 @@ export type ApplyResult = {
 
 /**
  * Carry out the plan (see apply-script.ts), then confirm from the re-read facts and `postconf -n` that
- * the host now matches; if it does not, restore the run's backup in one more round trip. Throws only
- * what the connection throws (UnreachableError: the apply goes on on the host by itself).
+ * the host now matches; if it does not, restore the run's backup in one more round trip. What the
+ * script reports comes back as the result; what the connection throws is thrown (UnreachableError:
+ * the apply goes on on the host by itself), and so is a HostError for facts it cannot read back.
  */
 export async function applyPlan(
   session: RemoteSession,

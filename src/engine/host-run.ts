@@ -63,7 +63,7 @@ export async function runHost(
       warnings = withNew(warnings, facts.warnings);
       if (mode === "facts" || !job.state) break;
 
-      const config = deriveConfig(job.state, hostInfo(name, facts));
+      const config = deriveConfig(job.state, { name, ...facts });
       plan = makePlan(config, facts);
       if (plan.changes.length === 0) break;
       if (mode !== "apply") {
@@ -152,13 +152,4 @@ function withNew(list: string[], more: string[]): string[] {
   const result = [...list];
   for (const item of more) if (!result.includes(item)) result.push(item);
   return result;
-}
-
-function hostInfo(name: string, facts: HostFacts) {
-  return {
-    name,
-    version: facts.version,
-    defaultDatabaseType: facts.defaultDatabaseType,
-    supportedTypes: facts.supportedTypes,
-  };
 }
