@@ -137,9 +137,8 @@ export async function openSession(
         if (error instanceof OutputLimitError) {
           throw new HostError(
             hostName,
-            `${what}: ${error.message} and provision stopped reading (it reads at most ` +
-              `${formatBytes(error.limit)} per command); a file it reads (main.cf or a table in /etc/postfix) ` +
-              `is probably far too large`,
+            `${what}: ${error.message}; provision reads at most ${formatBytes(error.limit)} per command ` +
+              `and stopped there (a file it reads, main.cf or a table in /etc/postfix, is probably far too large)`,
           );
         }
         throw new UnreachableError(hostName, `${what} on ${describe(spec)} failed: ${errorText(error)}`);
