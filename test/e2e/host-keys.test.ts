@@ -131,7 +131,8 @@ describe("host key checking against a real sshd", function () {
       const result = await expectRefused(args);
       expect(result.stdout).to.include(`host ${address}:22 is not in ${knownHostsFile}`);
       expect(result.stdout).to.include(`its key is ${hostFingerprint}`);
-      expect(result.stdout).to.include(`\n  ${line}\n`);
+      // On a line of its own, indented under the host line (error continuation lines are).
+      expect(result.stdout).to.include(`\n    ${line}\n`);
       expect(result.stdout).to.include("--host-key-checking accept-new");
     }
     expect(readFileSync(knownHostsFile, "utf8")).to.equal(`198.18.255.254 ${hostKey}\n`);
@@ -188,7 +189,7 @@ describe("host key checking against a real sshd", function () {
     const plain = setup({ knownHosts: `${address} ${hostKey}\n`, port: ALT_PORT });
     const refused = await expectRefused(["facts", "-i", plain.inventory]);
     expect(refused.stdout).to.include(`host ${address}:${ALT_PORT} is not in`);
-    expect(refused.stdout).to.include(`\n  [${address}]:${ALT_PORT} ${hostKey}\n`);
+    expect(refused.stdout).to.include(`\n    [${address}]:${ALT_PORT} ${hostKey}\n`);
 
     const bracketed = setup({ knownHosts: `[${address}]:${ALT_PORT} ${hostKey}\n`, port: ALT_PORT });
     await expectAccepted(["facts", "-i", bracketed.inventory]);
