@@ -9,7 +9,7 @@ import type { EventEmitter } from "node:events";
 
 /**
  * What is read from a host per command, stdout and stderr together: far above any real facts output
- * (base64 of main.cf and the tables: a 100,000-entry table is about 5 MiB), far below what Node.js can
+ * (base64 of main.cf and the tables: a 100,000-entry table makes well under 10 MiB), far below what Node.js can
  * hold in one string (about 512 MiB).
  */
 export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
