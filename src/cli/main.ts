@@ -3,7 +3,7 @@ import { InputError, InputErrors } from "../errors.js";
 import { loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
 import { loadPlaybook, resolveDesired } from "../playbook/index.js";
 import { createSecretResolver } from "../secrets/resolve.js";
-import { createRedactor } from "../secrets/redact.js";
+import { createRedactor, NO_REDACTION, type Redactor } from "../secrets/redact.js";
 import type { Secret } from "../secrets/secret.js";
 import type { PostfixState } from "../postfix/state.js";
 import { runAll } from "../engine/run-all.js";
@@ -11,10 +11,10 @@ import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
 import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
 import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
-import { checkLine, hostReport, recap } from "../report/text.js";
-import { jsonReport } from "../report/json.js";
+import { textReport } from "../report/text.js";
+import { jsonDocument } from "../report/json.js";
+import { jsonText } from "../report/terminal.js";
 import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
-import { factsReport } from "../report/facts.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 
 /**
@@ -47,10 +47,11 @@ interface CommonOptions {
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
-  // Until secrets are loaded there is nothing to mask; afterwards every line passes the redactor.
-  let redact = (text: string) => text;
-  const out = (text: string) => io.out(redact(text));
-  const err = (text: string) => io.err(redact(text));
+  // Until secrets are loaded there is nothing to mask; afterwards everything printed passes the redactor.
+  let redactor: Redactor = NO_REDACTION;
+  const out = (text: string) => io.out(redactor.text(text));
+  const err = (text: string) => io.err(redactor.text(text));
+  const outJson = (document: object) => io.out(jsonText(redactor.json(document)));
 
   const program = new Command("provision")
     .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
@@ -76,7 +77,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
     const loaded = await load(mode, playbook, options);
-    redact = createRedactor(loaded.secrets);
+    redactor = createRedactor(loaded.secrets);
     for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
@@ -87,7 +88,8 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       pause: testPause(process.env.PROVISION_TEST_PAUSE),
     });
     exitCode = exitCodeFor(outcomes, mode);
-    report(mode, outcomes, options, exitCode, { out, err, color: io.color });
+    if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));
+    else out(textReport(mode, outcomes, { diff: Boolean(options.diff), color: io.color }));
     if (mode === "check" && options.promFile) {
       // Metrics are a by-product: failing to write them must not hide the check's own result.
       try {
@@ -201,33 +203,4 @@ export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {
   if (outcomes.some((o) => o.status === "unreachable")) return EXIT.unreachable;
   if (mode === "check" && outcomes.some((o) => o.status === "drift")) return EXIT.drift;
   return EXIT.ok;
-}
-
-function report(
-  mode: RunMode,
-  outcomes: HostOutcome[],
-  options: CommonOptions & Extra,
-  exitCode: number,
-  io: Io,
-) {
-  if (options.json) {
-    io.out(jsonReport(mode, outcomes, exitCode));
-    return;
-  }
-  if (mode === "facts") {
-    io.out(outcomes.map(factsReport).join("\n") + "\n");
-    return;
-  }
-  if (mode === "check") {
-    io.out(outcomes.map(checkLine).join("\n") + "\n");
-    return;
-  }
-  const textOptions = { mode, diff: mode === "dry-run" || Boolean(options.diff), color: io.color } as const;
-  io.out(
-    outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") +
-      "\n\n" +
-      recap(outcomes, mode, io.color) +
-      "\n",
-  );
-  if (mode === "dry-run") io.out("Dry run: nothing was changed on any host.\n");
 }

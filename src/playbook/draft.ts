@@ -1,6 +1,7 @@
 import type { InventoryHost } from "../inventory/host.js";
 import { renderTemplate, TemplateError, type Vars } from "../inventory/template.js";
 import type { NextHop } from "../postfix/state.js";
+import { shellInserter } from "../secrets/command-template.js";
 import type { SecretRef } from "../secrets/resolve.js";
 import type { Secret } from "../secrets/secret.js";
 import { controlCharacterProblem } from "../yaml/validate.js";
@@ -206,10 +207,10 @@ class Templater {
   render(
     text: string,
     path: YamlPath,
-    options: { atKey?: boolean; secret?: boolean } = {},
+    options: { atKey?: boolean; secret?: boolean; shell?: boolean } = {},
   ): string | number | undefined {
     try {
-      return renderTemplate(text, this.#scopes);
+      return renderTemplate(text, this.#scopes, options.shell ? shellInserter(text) : undefined);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       // Some template messages quote the text; a literal password must not end up in one.
@@ -222,7 +223,11 @@ class Templater {
     }
   }
 
-  text(text: string, path: YamlPath, options: { secret?: boolean } = {}): string | undefined {
+  text(
+    text: string,
+    path: YamlPath,
+    options: { secret?: boolean; shell?: boolean } = {},
+  ): string | undefined {
     const value = this.render(text, path, options);
     return value === undefined ? undefined : this.#clean(String(value), path, false);
   }
@@ -324,7 +329,8 @@ class Templater {
         : "file" in ref
           ? (["file", ref.file] as const)
           : (["command", ref.command] as const);
-    const value = this.text(raw, [...path, kind]);
+    // A password command runs in sh: substituted values are quoted as data (command-template.ts).
+    const value = this.text(raw, [...path, kind], { shell: kind === "command" });
     if (value === undefined) return undefined;
     return { [kind]: value } as SecretRef;
   }

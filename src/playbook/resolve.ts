@@ -5,8 +5,7 @@ import { matchHostPattern, unmatchedMessage } from "../inventory/pattern.js";
 import { StateError, type StatePath } from "../postfix/derive.js";
 import { findStateProblem } from "../postfix/prevalidate.js";
 import type { PostfixState } from "../postfix/state.js";
-import type { SecretResolver } from "../secrets/resolve.js";
-import { Secret } from "../secrets/secret.js";
+import { literalSecret, type SecretResolver } from "../secrets/resolve.js";
 import { formatPath, type YamlPath } from "../yaml/yaml-file.js";
 import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
 import { mergeDrafts } from "./merge.js";
@@ -140,13 +139,12 @@ async function fillSecrets(
   const errors: InputError[] = [];
   for (const slot of slots) {
     const { ref, origin } = slot;
-    if ("literal" in ref) {
-      slot.secret = new Secret(ref.literal, `literal in ${playbook.file}`);
-      continue;
-    }
     const site = { location: playbook.yaml.locate(origin.path), path: formatPath(origin.path) };
     try {
-      slot.secret = await resolver.resolve(ref, site);
+      slot.secret =
+        "literal" in ref
+          ? literalSecret(ref.literal, `literal in ${playbook.file}`, site)
+          : await resolver.resolve(ref, site);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       if (!errors.some((e) => e.message === error.message)) errors.push(error);

@@ -1,7 +1,10 @@
 import type { AppliedStep, HostOutcome } from "../engine/outcome.js";
 
-/** The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. */
-export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: number): string {
+/**
+ * The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. Returned
+ * as an object so the last-line redactor works on its string values; print it with terminal.ts jsonText.
+ */
+export function jsonDocument(command: string, outcomes: readonly HostOutcome[], exitCode: number): object {
   const document = {
     command,
     exitCode,
@@ -22,7 +25,7 @@ export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: n
       stats: o.stats,
     })),
   };
-  return JSON.stringify(document, null, 2) + "\n";
+  return document;
 }
 
 /** Steps as lines: "wrote /etc/postfix/generic", "postmap hash:...", "reload postfix", "backup DIR". */

@@ -3,8 +3,8 @@ import { runHost, type HostJob, type RunMode } from "../../../src/engine/host-ru
 import { MAIN_CF } from "../../../src/engine/plan.js";
 import { DEFAULT_SESSION_OPTIONS } from "../../../src/transport/ssh.js";
 import type { PostfixState } from "../../../src/postfix/state.js";
-import { hostReport } from "../../../src/report/text.js";
-import { jsonReport } from "../../../src/report/json.js";
+import { textReport } from "../../../src/report/text.js";
+import { jsonDocument } from "../../../src/report/json.js";
 import { ReplayingHost, type Reply } from "./replay-session.js";
 import { applyOutput, factsOutput, FRESH_HOST, record, syncedFiles } from "./recorded-output.js";
 
@@ -91,9 +91,11 @@ describe("one host end to end (recorded remote output)", () => {
     expect(outcome.facts?.postconfN).to.include("myorigin = home.example");
     expect(outcome.stats).to.include({ connections: 1, commands: 2 });
     expect(host.scripts[1]).to.match(/^expect_file '\/etc\/postfix\/generic' absent$/m);
-    const text = hostReport(outcome, { mode: "apply", diff: false, color: false });
+    const text = textReport("apply", [outcome], { diff: false, color: false });
     expect(text).to.include(`  previous files saved in ${BACKUP}`);
-    expect(JSON.parse(jsonReport("apply", [outcome], 0)).hosts[0].steps).to.deep.equal([
+    expect(
+      (jsonDocument("apply", [outcome], 0) as { hosts: { steps: string[] }[] }).hosts[0]?.steps,
+    ).to.deep.equal([
       `wrote ${GENERIC}`,
       `postmap hash:${GENERIC}`,
       `fixed ${GENERIC}.db`,
