@@ -134,6 +134,32 @@ describe("postfix/table", () => {
       expect(maskTableText(remote, splitDesired)).to.equal(`user1@example.com username2:${MASK} (differs)\n`);
     });
 
+    it("masks every value whatever its line ends: a bare CR or U+2028/U+2029 ends no line for Postfix", () => {
+      const cases: [string, string][] = [
+        [
+          "[mail.isp.example]:submission username:OLD-1\ruser1@example.com username2:OLD-2\r",
+          `[mail.isp.example]:submission username:${MASK} (differs)`,
+        ],
+        [
+          "[mail.isp.example]:submission username:OLD-1\u2028user1@example.com username2:OLD-2\n",
+          `[mail.isp.example]:submission username:${MASK} (differs)\n`,
+        ],
+        [
+          "user1@example.com username2:OLD-1\u2029OLD-2\r\n",
+          `user1@example.com username2:${MASK} (differs)\r\n`,
+        ],
+        // No whitespace after the key, or a key that is neither declared nor plain ASCII: the whole line.
+        ["[mail.isp.example]:submission\u2028username:OLD-1 OLD-2\n", `${MASK}\n`],
+        ["[relay]\u00a0username:OLD-1\n", `${MASK}\n`],
+        ["k\u2028u:OLD-1\n  OLD-2\n", `${MASK}\n  ${MASK}\n`],
+      ];
+      for (const [remote, shown] of cases) {
+        const masked = maskTableText(remote, desired);
+        expect(masked, JSON.stringify(remote)).to.equal(shown);
+        expect(masked).not.to.include("OLD-");
+      }
+    });
+
     it("keeps CRLF endings and text without a final newline", () => {
       expect(maskTableText("k u:p\r\nk2 v", [])).to.equal(`k u:${MASK} (differs)\r\nk2 ${MASK} (differs)`);
     });
