@@ -9,8 +9,6 @@ import type { Problems } from "./problems.js";
 import type { SecretRefInput } from "./schema.js";
 import { Templater, type MapKind, type Origin, type Owned } from "./templater.js";
 
-export type { MapKind, Origin, Owned } from "./templater.js";
-
 /**
  * One play's contribution to one host's state: `{{ vars }}` substituted, values checked, every value
  * still tied to where it was written so that merging can name both sides of a conflict.

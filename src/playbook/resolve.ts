@@ -8,10 +8,11 @@ import type { PostfixState } from "../postfix/state.js";
 import type { SecretResolver } from "../secrets/resolve.js";
 import { Secret } from "../secrets/secret.js";
 import { formatPath, type YamlPath } from "../yaml/yaml-file.js";
-import { buildDraft, type Draft, type Owned, type SecretSlot } from "./draft.js";
+import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
 import { mergeDrafts } from "./merge.js";
 import { describePlay, type Playbook } from "./playbook.js";
 import { Problems } from "./problems.js";
+import type { Owned } from "./templater.js";
 
 export interface DesiredStates {
   /** One entry per selected host that at least one play matches. */

@@ -60,7 +60,7 @@ export function entryProblem(
  * line break injects another entry, a leading "#" makes a comment, whitespace around a value is stripped,
  * and of two keys equal but for case only the first counts.
  */
-export function validateEntries(entries: readonly TableEntry[], table?: string): void {
+function validateEntries(entries: readonly TableEntry[], table?: string): void {
   const problem = entryProblem(entries);
   if (problem === undefined) return;
   const where = table === undefined ? "table" : `table ${table}`;
