@@ -42,6 +42,7 @@ interface CommonOptions {
   /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
   hostKeyChecking?: HostKeyChecking;
   connectTimeout: number;
+  commandTimeout: number;
   lockTimeout: number;
 }
 
@@ -73,6 +74,12 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
         ).choices(["strict", "accept-new"]),
       )
       .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
+      .option(
+        "--command-timeout <seconds>",
+        "give up waiting for one remote command after this long (plus --lock-timeout)",
+        positiveInt,
+        120,
+      )
       .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
@@ -82,6 +89,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
       connectTimeoutMs: options.connectTimeout * 1000,
+      commandTimeoutMs: options.commandTimeout * 1000,
       hostKeyChecking: options.hostKeyChecking,
       forks: options.forks,
       lockWaitSeconds: options.lockTimeout,

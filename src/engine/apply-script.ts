@@ -54,17 +54,15 @@ export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOpti
     ...[...options.expected].map(([path, sha]) => `expect_file ${q(path)} ${sha ?? "absent"}`),
     "begin_backup",
     ...[...new Set(touched)].map((path) => `save ${q(path)}`),
+    "end_backup",
     ...plan.writes.map((w, i) => `stage ${i} ${w.mode.toString(8)} '${encode(w.content.reveal())}'`),
     ...mains.map((w) => `validate_main ${plan.writes.indexOf(w)}`),
     "STATE=installing",
     ...tables.map((w) => `install ${plan.writes.indexOf(w)} ${q(w.path)}`),
     ...plan.attributeFixes.map((f) => `fix ${q(f.path)} ${f.mode.toString(8)}`),
     "pause_point after-upload",
-    ...plan.postmaps.flatMap((p) => [
-      `pmap ${q(p.map)}`,
-      // postmap keeps the owner and mode of an existing hash/btree index: set them every time.
-      ...p.indexPaths.map((index) => `fix ${q(index)} 600`),
-    ]),
+    // Built aside, made root 0600, then renamed into place (apply.sh).
+    ...plan.postmaps.map((p) => `pmap ${[p.map, ...p.indexPaths].map(q).join(" ")}`),
     "pause_point after-postmap",
     // main.cf last: every table it refers to is in place (and indexed) before it does.
     ...mains.map((w) => `install ${plan.writes.indexOf(w)} ${q(w.path)}`),

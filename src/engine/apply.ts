@@ -1,12 +1,12 @@
 import type { DesiredConfig } from "../postfix/derive.js";
-import type { FactRequest, LockOptions } from "../facts/script.js";
+import { followUpScript, type FactRequest, type LockOptions } from "../facts/script.js";
 import { factsFromRecords } from "../facts/parse.js";
 import type { HostFacts } from "../facts/types.js";
 import { UnreachableError } from "../errors.js";
 import { findRecord, parseRecords, type RemoteRecord } from "../remote/records.js";
 import type { RemoteSession } from "../transport/ssh.js";
 import { applyScript, rollbackScript, type Pause } from "./apply-script.js";
-import { gatherFacts, firstLine } from "./gather.js";
+import { firstLine } from "./gather.js";
 import type { Plan } from "./plan.js";
 import { remainingDifferences } from "./verify.js";
 import type { AppliedStep } from "./outcome.js";
@@ -106,24 +106,58 @@ export async function applyPlan(
 }
 
 /**
- * After the connection died during an apply: read the facts again (this waits for the detached apply
- * script to release the lock) and report the apply done only if the host now matches the playbook.
+ * After the connection died or the command timed out during an apply: the script goes on on the host
+ * by itself. Read the host again with the follow-up script (facts/script.ts): it cancels the run if it
+ * still waits for the run lock, waits for it if it runs, and passes on its result if it kept one. The
+ * report then says what the host ended up with. `lost` says what happened, e.g. "the connection was
+ * lost during the apply".
  */
-export async function confirmAfterLostConnection(
+export async function followUp(
   session: RemoteSession,
   host: string,
   ctx: ApplyContext,
+  lost: string,
+  waitSeconds: number,
 ): Promise<ApplyResult> {
-  const factsAfter = await gatherFacts(session, host, ctx.request, ctx.lock);
+  const lock = { ...ctx.lock, waitSeconds };
+  const result = await session.runScript(followUpScript(ctx.request, lock), "reading the host again");
+  const records = parseRecords(result.stdout);
+  const locked = findRecord(records, "locked");
+  if (locked) {
+    const error =
+      `${lost}; connected again, but the host's run lock is still held (${locked.holder}): ` +
+      "the apply may still be running there. Run provision check later to see the result";
+    return { steps: [], warnings: [], status: "failed", error };
+  }
+  const factsAfter = factsFromRecords(host, records);
+  const run = parseRecords(findRecord(records, "run_result")?.output ?? "");
+  const done = { steps: appliedSteps(run), warnings: warnings(run), factsAfter };
+  if (findRecord(run, "cancelled")) {
+    const error = `${lost} while the apply waited for the host's run lock; it stopped on the host without changing anything. Run apply again`;
+    return { ...done, status: "failed", error };
+  }
+  const failure = findRecord(run, "error");
+  if (failure) {
+    const rolledBack = findRecord(run, "rolledback");
+    const restored = rolledBack
+      ? `; rolled back to the previous configuration (backup ${rolledBack.backup})`
+      : "";
+    return {
+      ...done,
+      status: "failed",
+      error: `${lost}; connected again: the apply failed on the host: ${failure.message}${restored}`,
+    };
+  }
   const problems = remainingDifferences(ctx.config, factsAfter);
   if (problems.length > 0) {
     const error =
-      `the connection was lost during the apply; connected again, the host does not match the playbook ` +
-      `(${problems.join("; ")}): the apply failed and was rolled back, or did not run. Run apply again`;
-    return { steps: [], warnings: [], factsAfter, status: "failed", error };
+      `${lost}; connected again, the host does not match the playbook (${problems.join("; ")}): ` +
+      "the apply did not run (a run still waiting for the lock is stopped) or was rolled back. Run apply again";
+    return { ...done, status: "failed", error };
   }
-  const warning = "the connection was lost during the apply; connected again: the host matches the playbook";
-  return { steps: [], warnings: [warning], factsAfter, status: "applied" };
+  const backup = findRecord(run, "backup")?.backup;
+  const warning = `${lost}; connected again: the host matches the playbook`;
+  return { ...done, ...(backup ? { backup } : {}), warnings: [...done.warnings, warning], status: "applied" };
 }
 
 function appliedSteps(records: RemoteRecord[]): AppliedStep[] {

@@ -3,10 +3,10 @@ import { randomBytes } from "node:crypto";
 import type { PostfixState } from "../postfix/state.js";
 import { deriveConfig } from "../postfix/derive.js";
 import { factsSummary, type HostFacts } from "../facts/types.js";
-import { HostError, UnreachableError } from "../errors.js";
+import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
 import { openSession, type RemoteSession, type SessionOptions } from "../transport/ssh.js";
 import type { Pause } from "./apply-script.js";
-import { applyPlan, confirmAfterLostConnection, type ApplyResult } from "./apply.js";
+import { applyPlan, followUp, type ApplyResult } from "./apply.js";
 import { factRequest, gatherFacts } from "./gather.js";
 import { makePlan, MAIN_CF, type Plan } from "./plan.js";
 import type { HostOutcome, HostStatus } from "./outcome.js";
@@ -47,7 +47,9 @@ export async function runHost(
   const name = job.host.name;
   // A remote script may first wait up to lockWaitSeconds for another run's lock.
   const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
-  const link = new HostLink(() => connect(name, job.host.connection, { ...options, commandTimeoutMs }));
+  const link = new HostLink((extraMs) =>
+    connect(name, job.host.connection, { ...options, commandTimeoutMs: commandTimeoutMs + extraMs }),
+  );
   const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
   let warnings = job.warnings ?? [];
   let facts: HostFacts | undefined;
@@ -78,10 +80,18 @@ export async function runHost(
       }
       const context = { plan, config, facts, request, lock, pause: options.pause };
       applied = await applyPlan(await link.session(), name, context).catch(async (error: unknown) => {
-        if (!(error instanceof UnreachableError)) throw error;
-        // The apply goes on without us (apply-script.ts); connect again and see how it ended.
-        const fresh = await link.reconnect().catch(() => Promise.reject(error));
-        return confirmAfterLostConnection(fresh, name, context);
+        const lost =
+          error instanceof CommandTimeoutError
+            ? error.message
+            : error instanceof UnreachableError
+              ? "the connection was lost during the apply"
+              : undefined;
+        if (lost === undefined) throw error;
+        // The apply goes on without us (apply-script.ts); connect again and see how it ended, waiting
+        // for the run itself as long as one more command may take.
+        const patience = options.lockWaitSeconds + Math.max(options.commandTimeoutMs / 1000, 60);
+        const fresh = await link.reconnect(patience * 1000).catch(() => Promise.reject(error));
+        return followUp(fresh, name, context, lost, Math.ceil(patience));
       });
       if (applied.status === "host-changed") {
         if (attempt < 2) continue;
@@ -121,21 +131,22 @@ class HostLink {
   private commandsOfLostSessions = 0;
   private current?: RemoteSession;
 
-  constructor(private readonly open: () => Promise<RemoteSession>) {}
+  /** `extraMs`: more time per command than usual (a follow-up that waits for the run it lost). */
+  constructor(private readonly open: (extraMs: number) => Promise<RemoteSession>) {}
 
-  async session(): Promise<RemoteSession> {
+  async session(extraMs = 0): Promise<RemoteSession> {
     if (!this.current) {
-      this.current = await this.open();
+      this.current = await this.open(extraMs);
       this.connections += 1;
     }
     return this.current;
   }
 
-  async reconnect(): Promise<RemoteSession> {
+  async reconnect(extraMs = 0): Promise<RemoteSession> {
     this.close();
     this.commandsOfLostSessions += this.current?.commandCount ?? 0;
     this.current = undefined;
-    return this.session();
+    return this.session(extraMs);
   }
 
   get commands(): number {

@@ -48,6 +48,7 @@ export function factsFromRecords(host: string, records: RemoteRecord[]): HostFac
         facts.postconfN = record.text;
         break;
       case "file":
+        if (record.link !== undefined) throw new HostError(host, linkRefused(record.path, record.link));
         facts.files.set(record.path, remoteFile(record));
         break;
       default:
@@ -66,6 +67,19 @@ export function factsFromRecords(host: string, records: RemoteRecord[]): HostFac
 /** Facts from a facts script's whole output. */
 export function parseFacts(host: string, output: string): HostFacts {
   return factsFromRecords(host, parseRecords(output));
+}
+
+/**
+ * A file provision manages must be a regular file: writing through a link would change a file elsewhere
+ * (maybe one Postfix is not meant to read), replacing it would break the owner's setup. So such a host
+ * is refused, never changed, until the owner decides.
+ */
+function linkRefused(path: string, target: string): string {
+  return (
+    `${path} is a symbolic link (to ${target}); provision manages only regular files and neither writes ` +
+    `through a link nor replaces it. Make it a regular file (cp --remove-destination "$(readlink -f ${path})" ` +
+    `${path}) and run again`
+  );
 }
 
 function remoteFile({ path, stat, content }: FileRecord): RemoteFile {

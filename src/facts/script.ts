@@ -38,3 +38,20 @@ export function factsScript(request: FactRequest, lock: LockOptions): string {
     body: [`lock_host -s ${lock.waitSeconds} read || exit 0`, ...factCommands(request)],
   });
 }
+
+/**
+ * The facts after an apply whose client went away (lost connection, timeout): the run is cancelled if
+ * it still waits for the lock, waited for if it runs, and its result passed on if it kept one.
+ */
+export function followUpScript(request: FactRequest, lock: LockOptions): string {
+  return remoteScript({
+    libraries: ["lock", "facts"],
+    settings: { RUN_ID: lock.runId },
+    body: [
+      "cancel_run",
+      `lock_host -s ${lock.waitSeconds} read || exit 0`,
+      "run_result",
+      ...factCommands(request),
+    ],
+  });
+}

@@ -17,20 +17,38 @@ STATE=checking
 # What activate was asked to do to the service (none, reload, restart, start).
 PLANNED=none
 
-# From here on, all output goes to a log file and hang-ups are ignored, so a lost connection does not
-# stop the script halfway: it finishes (or rolls back) on its own; `finish` sends the log.
+# From here on, all output goes to the run's log (in RUN_DIR, not in /etc/postfix, which may be full)
+# and hang-ups are ignored, so a lost connection does not stop the script halfway: it finishes (or
+# rolls back) on its own; `finish` sends the log. A run whose client gave up on it while it waited for
+# the lock (a cancel note, see follow_up) stops here, before it changes anything.
 start_work() {
   umask 077
-  WORK=$(mktemp -d "$POSTFIX_DIR/.provision-run.XXXXXX") || { emit error "cannot create a work directory in $POSTFIX_DIR"; exit 0; }
-  exec 3>&1 >"$WORK/log" 2>&1
+  LOG="$RUN_DIR/log-$RUN_ID"
+  if ! : > "$LOG"; then emit error "cannot write the run's log in $RUN_DIR"; exit 0; fi
+  exec 3>&1 >"$LOG" 2>&1
   trap '' HUP PIPE
+  if [ -e "$RUN_DIR/cancel-$RUN_ID" ]; then
+    rm -f "$RUN_DIR/cancel-$RUN_ID"
+    emit cancelled "the client lost its connection while this run waited for the run lock"
+    finish
+  fi
+  if ! WORK=$(mktemp -d "$POSTFIX_DIR/.provision-run.XXXXXX" 2>&1); then
+    out=$WORK; WORK=
+    die "cannot create a work directory in $POSTFIX_DIR: $(oneline "$out")$(space_note "$POSTFIX_DIR")"
+  fi
   if postfix status >/dev/null 2>&1; then WAS_RUNNING=1; else WAS_RUNNING=0; fi
 }
 
+# The log goes back to the client. If it cannot be sent (the client went away), it stays in RUN_DIR as
+# the run's result for the client's follow-up (follow_up) to read. A run that stopped before changing
+# anything leaves no backup set behind.
 finish() {
-  if [ "$STATE" = "done" ]; then prune_backups; fi
-  cat "$WORK/log" >&3
-  rm -rf "$WORK"
+  case $STATE in
+    done) prune_backups ;;
+    checking) [ -z "${OWN_BACKUP:-}" ] || rm -rf "$OWN_BACKUP" ;;
+  esac
+  [ -z "${WORK:-}" ] || rm -rf "$WORK"
+  if cat "$LOG" >&3 2>/dev/null; then rm -f "$LOG"; else mv -f "$LOG" "$RUN_DIR/result-$RUN_ID"; fi
   unlock_note
   exit 0
 }
@@ -41,8 +59,15 @@ die() {
   finish
 }
 
-# expect_file PATH SHA256|absent: the file is still as the facts saw it, else nothing is done.
+# space_note DIR: " (DIR is full: N KiB free)" when its file system is (nearly) full.
+space_note() {
+  df -Pk "$1" 2>/dev/null | awk -v dir="$1" 'NR == 2 && $4 < 1024 { printf " (%s is full: %s KiB free on %s)", dir, $4, $6 }'
+}
+
+# expect_file PATH SHA256|absent: the file is still as the facts saw it, else nothing is done. A link
+# is never written through nor replaced (the facts refuse such a host; this holds if one appears since).
 expect_file() {
+  if [ -L "$1" ]; then die "$1 is a symbolic link; provision does not write through links nor replace them. Nothing was changed"; fi
   if [ "$2" = absent ]; then
     [ -e "$1" ] || return 0
   elif [ -f "$1" ] && [ "$(sha256sum < "$1" | cut -d' ' -f1)" = "$2" ]; then
@@ -55,7 +80,9 @@ expect_file() {
 # stage N MODE BASE64: the new content of file N, created 0600 under umask 077 (never readable by
 # others, even for an instant), then synced, owned by root and given its mode.
 stage() {
-  if ! printf '%s' "$3" | base64 -d > "$WORK/stage.$1"; then die "cannot write a staged file"; fi
+  if ! out=$( { printf '%s' "$3" | base64 -d > "$WORK/stage.$1"; } 2>&1); then
+    die "cannot write a staged file in $POSTFIX_DIR: $(oneline "$out")$(space_note "$POSTFIX_DIR")"
+  fi
   { sync "$WORK/stage.$1" && chown root:root "$WORK/stage.$1" && chmod "$2" "$WORK/stage.$1"; } \
     || die "cannot prepare a staged file"
 }
@@ -94,11 +121,23 @@ fix() {
   emit fixed "$1"
 }
 
-# pmap TYPE:PATH: build the index.
+# pmap TYPE:PATH INDEX...: build the index in the run's work directory, which no one else may enter
+# (postmap gives a new index mode 0644, and rewrites an existing one in place, where a reader holding
+# it open would see the new content), make each index file root 0600, then rename it into place.
 pmap() {
-  out=$(postmap "$1" 2>&1 </dev/null) || die "postmap $1 failed: $(oneline "$out")"
-  [ -z "$out" ] || emit warning "postmap $1: $(oneline "$out")"
-  emit postmap "$1"
+  map=$1; type=${1%%:*}; source=${1#*:}; shift
+  built="$WORK/index/${source##*/}"
+  { mkdir -p "$WORK/index" && cp "$source" "$built"; } || die "cannot prepare the index of $source$(space_note "$POSTFIX_DIR")"
+  out=$(postmap "$type:$built" 2>&1 </dev/null) \
+    || die "postmap $map failed: $(oneline "$out" | sed "s|$WORK/index/|${source%/*}/|g")$(space_note "$POSTFIX_DIR")"
+  [ -z "$out" ] || emit warning "postmap $map: $(oneline "$out" | sed "s|$WORK/index/|${source%/*}/|g")"
+  for index in "$@"; do
+    file="$WORK/index/${index##*/}"
+    { [ -f "$file" ] && chown root:root "$file" && chmod 600 "$file" && mv -f "$file" "$index"; } \
+      || die "cannot install $index (postmap $map did not build it, or it cannot be moved into place)"
+  done
+  rm -f "$built"
+  emit postmap "$map"
 }
 
 pause_point() {
@@ -109,7 +148,8 @@ pause_point() {
 }
 
 postfix_check() {
-  out=$(postfix check 2>&1 </dev/null) || die "postfix check failed: $(printf '%s' "$out" | sort -u | tr '\n' ' ')"
+  log_mark
+  out=$(postfix check 2>&1 </dev/null) || die "postfix check failed: $(because "$out")"
   # main.cf warnings were reported by validate_main already; postfix check repeats them many times
   out=$(printf '%s\n' "$out" | grep -v 'unused parameter: ' | sort -u)
   [ -z "$out" ] || emit warning "postfix check: $(oneline "$out")"

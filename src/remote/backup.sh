@@ -8,10 +8,29 @@ BACKUP_ROOT=/var/backups/provision
 BACKUPS_KEPT=5
 
 begin_backup() {
-  BACKUP="$BACKUP_ROOT/$(date +%Y%m%dT%H%M%S)-$RUN_ID"
-  { mkdir -p "$BACKUP_ROOT" && chmod 0700 "$BACKUP_ROOT" && mkdir -m 0700 "$BACKUP"; } \
-    || die "cannot create the backup directory $BACKUP"
+  { mkdir -p "$BACKUP_ROOT" && chmod 0700 "$BACKUP_ROOT"; } || die "cannot create the backup directory $BACKUP_ROOT"
+  BACKUP="$BACKUP_ROOT/$(printf '%08d' "$(($(last_sequence) + 1))")-$(date +%Y%m%dT%H%M%S)-$RUN_ID"
+  out=$(mkdir -m 0700 "$BACKUP" 2>&1) || die "cannot create the backup directory $BACKUP: $(oneline "$out")"
+  OWN_BACKUP=$BACKUP
   : > "$BACKUP/manifest"
+}
+
+# The highest sequence number of the backup sets (0 when none). Sets are ordered by it, not by the
+# time in their names: a host's clock can be behind (no clock battery) or jump.
+last_sequence() {
+  last=0
+  for dir in "$BACKUP_ROOT"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*/; do
+    [ -d "$dir" ] || continue
+    n=${dir#"$BACKUP_ROOT"/}; n=${n%%-*}
+    n=$(printf '%s' "$n" | sed 's/^0*//'); n=${n:-0}
+    [ "$n" -le "$last" ] || last=$n
+  done
+  printf '%s' "$last"
+}
+
+# Every file is saved and the manifest complete: a rollback trusts only a complete manifest.
+end_backup() {
+  printf 'complete\t\n' >> "$BACKUP/manifest" || die "cannot write the backup manifest"
 }
 
 # save PATH: into the backup set, or noted absent.
@@ -30,13 +49,21 @@ emit_backup() {
   emit backup "$BACKUP"
 }
 
-# Keep the newest BACKUPS_KEPT sets: their names start with the time, and a glob sorts (LC_ALL=C).
+# Keep the newest BACKUPS_KEPT sets, and always this run's. Oldest first: sets named by an earlier
+# version (TIME-RUNID, no sequence number) in name order, then numbered sets in sequence order.
 prune_backups() {
-  n=0
-  for dir in "$BACKUP_ROOT"/*/; do [ ! -d "$dir" ] || n=$((n + 1)); done
-  for old in "$BACKUP_ROOT"/*/; do
+  sets=$( {
+    for dir in "$BACKUP_ROOT"/*/; do
+      [ -d "$dir" ] || continue
+      case ${dir#"$BACKUP_ROOT"/} in [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*) ;; *) printf '%s\n' "$dir" ;; esac
+    done
+    for dir in "$BACKUP_ROOT"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*/; do [ ! -d "$dir" ] || printf '%s\n' "$dir"; done
+  })
+  n=$(printf '%s\n' "$sets" | grep -c .)
+  for old in $sets; do
     [ "$n" -gt "$BACKUPS_KEPT" ] || break
-    rm -rf "$old"; n=$((n - 1))
+    [ "${old%/}" = "$BACKUP" ] || rm -rf "$old"
+    n=$((n - 1))
   done
 }
 
@@ -50,6 +77,11 @@ restore_file() {
 rollback() {
   STATE=rolling-back
   failed=
+  if ! grep -q '^complete' "$BACKUP/manifest" 2>/dev/null; then
+    emit error "ROLLBACK INCOMPLETE: the backup set $BACKUP is missing or incomplete, so nothing was restored; the host keeps the files this run wrote"
+    STATE=rolled-back
+    finish
+  fi
   while IFS="$(printf '\t')" read -r kind path; do
     case $kind in
       saved) restore_file "$path" || failed="$failed $path" ;;

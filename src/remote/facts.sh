@@ -19,9 +19,11 @@ postfix_facts() {
 }
 
 # file_fact PATH content|stat: mode, owner, group and mtime, and with `content` the bytes (base64, so
-# any byte survives); `missing` when there is no such file.
+# any byte survives); `missing` when there is no such file; `link TARGET` for a symbolic link.
 file_fact() {
-  if [ -e "$1" ]; then
+  if [ -L "$1" ]; then
+    printf 'file\t%s\tlink\t%s\n' "$1" "$(readlink -- "$1" | tr '\t\n' '  ')"
+  elif [ -e "$1" ]; then
     printf 'file\t%s\t%s' "$1" "$(stat -c '%a %U %G %.9Y' -- "$1")"
     if [ "$2" = content ]; then printf '\t'; base64 -w0 < "$1"; fi
     printf '\n'

@@ -27,7 +27,10 @@ export type RemoteRecord =
   | { kind: "changed"; path: string } // the file changed since the facts were read; nothing was touched
   | { kind: "error"; message: string }
   | { kind: "backup"; backup: string } // the run completed; its previous files are in this backup set
-  | { kind: "rolledback"; backup: string }; // restored from this backup set
+  | { kind: "rolledback"; backup: string } // restored from this backup set
+  | { kind: "cancelled"; message: string } // the run stopped before changing anything (its client left)
+  // Follow-up after a lost connection
+  | { kind: "run_result"; output: string }; // what the run printed, kept on the host since no one read it
 
 export interface FileRecord {
   kind: "file";
@@ -36,6 +39,8 @@ export interface FileRecord {
   stat?: { mode: number; owner: string; group: string; mtime: number };
   /** The exact bytes, for files whose content was asked for. */
   content?: Buffer;
+  /** Where a symbolic link points (the file is then the link; nothing else is read). */
+  link?: string;
 }
 
 type Reader<K extends RemoteRecord["kind"]> = (fields: string[]) => Extract<RemoteRecord, { kind: K }>;
@@ -68,11 +73,17 @@ const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   error: (f) => ({ kind: "error", message: text(f) }),
   backup: (f) => ({ kind: "backup", backup: text(f) }),
   rolledback: (f) => ({ kind: "rolledback", backup: text(f) }),
+  cancelled: (f) => ({ kind: "cancelled", message: text(f) }),
+  run_result: (f) => ({ kind: "run_result", output: Buffer.from(f[0] ?? "", "base64").toString("utf8") }),
 };
 
-/** `file PATH missing` or `file PATH MODE OWNER GROUP MTIME [BASE64]` (no BASE64: metadata only). */
+/**
+ * `file PATH missing`, `file PATH link TARGET` or `file PATH MODE OWNER GROUP MTIME [BASE64]` (no
+ * BASE64: metadata only).
+ */
 function readFile([path = "", meta = "", content]: string[]): FileRecord {
   if (meta === "missing") return { kind: "file", path };
+  if (meta === "link") return { kind: "file", path, link: content ?? "" };
   const [mode = "0", owner = "", group = "", mtime = "0"] = meta.split(" ");
   return {
     kind: "file",

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { NodeSSH, type Config } from "node-ssh";
 import type { ConnectionSpec } from "../inventory/host.js";
-import { HostError, UnreachableError } from "../errors.js";
+import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
 import { execWithStdin, formatBytes, OutputLimitError, type ExecConnection } from "./exec.js";
 import {
   fingerprint,
@@ -110,7 +110,13 @@ export async function openSession(
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new HostError(hostName, `${what} timed out after ${options.commandTimeoutMs} ms`)),
+          () =>
+            reject(
+              new CommandTimeoutError(
+                hostName,
+                `${what} timed out after ${options.commandTimeoutMs / 1000} s`,
+              ),
+            ),
           options.commandTimeoutMs,
         );
       });

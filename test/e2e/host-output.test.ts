@@ -96,8 +96,9 @@ describe("what a host prints", function () {
     it("an error line quoting the host (the run lock's holder) is shown escaped", async () => {
       const holder = lab().run(
         "nas",
-        `printf 'provision apply %s' "$(printf '%s' '${bytes}' | base64 -d)" > /run/provision.lock
-         exec flock -x /run/provision.lock sleep 8`,
+        `mkdir -p -m 0700 /run/provision
+         printf 'provision apply %s' "$(printf '%s' '${bytes}' | base64 -d)" > /run/provision/lock
+         exec flock -x /run/provision/lock sleep 8`,
         30_000,
       );
       try {

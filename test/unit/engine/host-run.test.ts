@@ -31,6 +31,13 @@ const synced = syncedFiles(state);
 const SYNCED_HOST = factsOutput(synced.files, synced.postconfN);
 const gather = (stdout: string): Reply => ({ what: "gathering facts", stdout });
 const apply = (stdout: string): Reply => ({ what: "applying changes", stdout });
+/** The follow-up after a lost apply: the facts, and what the run printed if it kept it on the host. */
+const followUp = (stdout: string, runOutput?: string): Reply => ({
+  what: "reading the host again",
+  stdout:
+    (runOutput === undefined ? "" : `${record("run_result", Buffer.from(runOutput).toString("base64"))}\n`) +
+    stdout,
+});
 /** A complete apply of `state` on the fresh host, as its script reports it. */
 const APPLIED = applyOutput(
   [
@@ -140,7 +147,7 @@ describe("one host end to end (recorded remote output)", () => {
     const { outcome, host } = await run([
       gather(FRESH_HOST),
       { what: "applying changes", fails: "connection lost" },
-      gather(SYNCED_HOST),
+      followUp(SYNCED_HOST),
     ]);
     expect(outcome.status).to.equal("changed");
     expect(outcome.warnings).to.deep.equal([
@@ -151,7 +158,7 @@ describe("one host end to end (recorded remote output)", () => {
       "gathering facts",
       "applying changes",
       "connect",
-      "gathering facts",
+      "reading the host again",
     ]);
     expect(outcome.stats).to.include({ connections: 2, commands: 3 });
   });
@@ -160,12 +167,46 @@ describe("one host end to end (recorded remote output)", () => {
     const { outcome } = await run([
       gather(FRESH_HOST),
       { what: "applying changes", fails: "connection lost" },
-      gather(FRESH_HOST),
+      followUp(FRESH_HOST),
     ]);
     expect(outcome.status).to.equal("failed");
     expect(outcome.error).to.match(
-      /^the connection was lost during the apply; connected again, the host does not match the playbook \(.*\/etc\/postfix\/generic.*\): the apply failed and was rolled back, or did not run\. Run apply again$/,
+      /^the connection was lost during the apply; connected again, the host does not match the playbook \(.*\/etc\/postfix\/generic.*\): the apply did not run \(a run still waiting for the lock is stopped\) or was rolled back\. Run apply again$/,
     );
+  });
+
+  it("connection lost while the apply waited for the lock: the run stopped on the host, and the report says so", async () => {
+    const { outcome } = await run([
+      gather(FRESH_HOST),
+      { what: "applying changes", fails: "connection lost" },
+      followUp(FRESH_HOST, applyOutput([record("cancelled", "the client lost its connection")])),
+    ]);
+    expect(outcome.status).to.equal("failed");
+    expect(outcome.error).to.equal(
+      "the connection was lost during the apply while the apply waited for the host's run lock; it stopped " +
+        "on the host without changing anything. Run apply again",
+    );
+  });
+
+  it("connection lost, and the run failed and rolled back on its own: its reason is reported", async () => {
+    const { outcome } = await run([
+      gather(FRESH_HOST),
+      { what: "applying changes", fails: "connection lost" },
+      followUp(
+        FRESH_HOST,
+        applyOutput([
+          record("wrote", GENERIC),
+          record("error", "postfix check failed: fatal: bad permissions"),
+          record("rolledback", BACKUP),
+        ]),
+      ),
+    ]);
+    expect(outcome.status).to.equal("failed");
+    expect(outcome.error).to.equal(
+      "the connection was lost during the apply; connected again: the apply failed on the host: postfix " +
+        `check failed: fatal: bad permissions; rolled back to the previous configuration (backup ${BACKUP})`,
+    );
+    expect(outcome.steps).to.deep.equal([{ kind: "wrote", path: GENERIC }]);
   });
 
   it("connection lost during the apply and the host cannot be reached again: unreachable, the apply goes on", async () => {
@@ -182,9 +223,22 @@ describe("one host end to end (recorded remote output)", () => {
     expect(outcome.stats).to.include({ connections: 1, commands: 2 });
   });
 
-  it("a command that times out fails the host", async () => {
-    const { outcome } = await run([gather(FRESH_HOST), { what: "applying changes", fails: "timeout" }]);
-    expect(outcome).to.deep.include({ status: "failed", error: "applying changes timed out after 1000 ms" });
+  it("an apply that times out is followed up like a lost connection: the report says how it ended", async () => {
+    const { outcome, host } = await run([
+      gather(FRESH_HOST),
+      { what: "applying changes", fails: "timeout" },
+      followUp(SYNCED_HOST),
+    ]);
+    expect(outcome.status).to.equal("changed");
+    expect(outcome.warnings).to.deep.equal([
+      "applying changes timed out after 1 s; connected again: the host matches the playbook",
+    ]);
+    expect(host.log.slice(-2)).to.deep.equal(["connect", "reading the host again"]);
+  });
+
+  it("a facts read that times out fails the host", async () => {
+    const { outcome } = await run([{ what: "gathering facts", fails: "timeout" }], "check");
+    expect(outcome).to.deep.include({ status: "failed", error: "gathering facts timed out after 1 s" });
   });
 
   it("a host another run holds locked: failed, naming the holder", async () => {

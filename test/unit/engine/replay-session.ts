@@ -1,4 +1,4 @@
-import { HostError, UnreachableError } from "../../../src/errors.js";
+import { CommandTimeoutError, UnreachableError } from "../../../src/errors.js";
 import type { Connect } from "../../../src/engine/host-run.js";
 import type { RemoteResult, RemoteSession } from "../../../src/transport/ssh.js";
 
@@ -63,7 +63,8 @@ export class ReplayingHost {
         if ("fails" in reply) {
           open = false;
           // The messages transport/ssh.ts gives these failures.
-          if (reply.fails === "timeout") throw new HostError(hostName, `${what} timed out after 1000 ms`);
+          if (reply.fails === "timeout")
+            throw new CommandTimeoutError(hostName, `${what} timed out after 1 s`);
           throw new UnreachableError(hostName, `connection to ${where} lost during ${what}`);
         }
         return { code: reply.code ?? 0, stdout: reply.stdout, stderr: reply.stderr ?? "", durationMs: 1 };

@@ -121,11 +121,17 @@ for (const shell of SHELLS) {
       );
     });
 
-    it("pmap builds the index and passes postmap's output on as a warning", () => {
+    it("pmap builds the index aside and renames it into place, root 0600, passing postmap's output on as a warning", () => {
       host.says("postmap", "postmap: warning: generic, line 3: duplicate entry\nsecond line\n");
-      const map = `hash:${host.file("generic")}`;
-      const run = host.run(shell, [`pmap '${map}'`]);
-      expect(existsSync(`${host.file("generic")}.db`)).to.equal(true);
+      const source = host.file("generic", "@a.example b@isp.example\n", 0o600);
+      // An index a local user could read (0644): the new one must never be readable, not even in place.
+      const index = host.file("generic.db", "old index\n", 0o644);
+      const map = `hash:${source}`;
+      const run = host.run(shell, ["start_work", `pmap '${map}' '${index}'`, "finish"]);
+      expect(host.calls("postmap")[0]).to.match(/^postmap hash:.*\/\.provision-run\.[^/]+\/index\/generic$/);
+      expect(existsSync(index)).to.equal(true);
+      expect(host.read(index), "a new file, not the old one rewritten").to.equal("");
+      expect(statSync(index).mode & 0o777).to.equal(0o600);
       expect(run.records).to.deep.equal([
         {
           kind: "warning",
@@ -136,16 +142,18 @@ for (const shell of SHELLS) {
     });
 
     it("pmap failing while installing: an error naming the table and what postmap said, then a rollback", () => {
-      host.fail("postmap", "postmap: fatal: open /etc/postfix/generic: No such file");
+      host.fail("postmap", "postmap: fatal: open /etc/postfix/generic: bad format");
+      const source = host.file("generic", "@a.example b@isp.example\n", 0o600);
       const run = host.run(shell, [
         "start_work",
         "begin_backup",
+        "end_backup",
         "STATE=installing",
-        `pmap 'hash:${host.file("generic")}'`,
+        `pmap 'hash:${source}' '${source}.db'`,
         "echo not-reached",
       ]);
       expect(recordsOf(run, "error")[0]?.message).to.equal(
-        `postmap hash:${host.file("generic")} failed: postmap: fatal: open /etc/postfix/generic: No such file`,
+        `postmap hash:${source} failed: postmap: fatal: open /etc/postfix/generic: bad format`,
       );
       expect(recordsOf(run, "rolledback")).to.have.length(1);
       expect(run.stdout).to.not.include("not-reached");
@@ -162,9 +170,15 @@ for (const shell of SHELLS) {
 
     it("postfix_check failing while installing: an error with what it said, then a rollback", () => {
       host.fail("postfix-check", "postfix/postfix-script: fatal: bad permissions on /etc/postfix");
-      const failed = host.run(shell, ["start_work", "begin_backup", "STATE=installing", "postfix_check"]);
+      const failed = host.run(shell, [
+        "start_work",
+        "begin_backup",
+        "end_backup",
+        "STATE=installing",
+        "postfix_check",
+      ]);
       expect(recordsOf(failed, "error")[0]?.message).to.equal(
-        "postfix check failed: postfix/postfix-script: fatal: bad permissions on /etc/postfix ",
+        "postfix check failed: postfix/postfix-script: fatal: bad permissions on /etc/postfix",
       );
       expect(recordsOf(failed, "rolledback")).to.have.length(1);
     });

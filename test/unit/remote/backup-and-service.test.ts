@@ -22,41 +22,58 @@ for (const shell of SHELLS) {
       "start_work",
       "begin_backup",
       ...paths.map((p) => `save '${p}'`),
+      "end_backup",
     ];
 
     it("begin_backup + save: a private backup set with copies and a manifest of saved and absent files", () => {
       const main = host.file("main.cf", "relayhost =\n", 0o640);
       const generic = host.file("generic");
-      const run = host.run(shell, [...backingUp(main, generic), "emit_backup", "finish"]);
+      const run = host.run(shell, [...backingUp(main, generic), "STATE=done", "emit_backup", "finish"]);
       const backup = backupOf(run);
-      expect(backup).to.match(new RegExp(`^${host.backupRoot}/\\d{8}T\\d{6}-run1$`));
+      expect(backup).to.match(new RegExp(`^${host.backupRoot}/00000001-\\d{8}T\\d{6}-run1$`));
       expect(statSync(host.backupRoot).mode & 0o777).to.equal(0o700);
       expect(statSync(backup).mode & 0o777).to.equal(0o700);
-      expect(host.read(join(backup, "manifest"))).to.equal(`saved\t${main}\nabsent\t${generic}\n`);
+      expect(host.read(join(backup, "manifest"))).to.equal(
+        `saved\t${main}\nabsent\t${generic}\ncomplete\t\n`,
+      );
       expect(host.read(join(backup, "files", main))).to.equal("relayhost =\n");
       expect(statSync(join(backup, "files", main)).mode & 0o777, "copied with its mode").to.equal(0o640);
       expect(host.read(join(host.backupRoot, "last"))).to.equal("run1\n");
     });
 
-    it("a finished run keeps the newest backup sets (BACKUPS_KEPT) and prunes the older ones", () => {
-      const sets = ["20260101T000000-a", "20260102T000000-b", "20260103T000000-c", "20260104T000000-d"];
+    it("a finished run keeps the newest backup sets (BACKUPS_KEPT), ordered by sequence, not by the time in their names", () => {
+      // Older sets named by an earlier version (time only), and numbered sets whose times are from
+      // the future: a clock behind must not make the run prune its own, newest set.
+      const sets = [
+        "20260101T000000-a",
+        "20260102T000000-b",
+        "00000001-20991231T000000-c",
+        "00000002-20991231T000001-d",
+      ];
       for (const set of sets) mkdirSync(join(host.backupRoot, set, "files"), { recursive: true });
       writeFileSync(join(host.backupRoot, "last"), "d\n");
       const run = host.run(shell, ["start_work", "begin_backup", "STATE=done", "emit_backup", "finish"], {
         BACKUPS_KEPT: 3,
       });
+      const own = backupOf(run).slice(host.backupRoot.length + 1);
+      expect(own).to.match(/^00000003-/);
       expect(readdirSync(host.backupRoot).sort()).to.deep.equal([
-        "20260103T000000-c",
-        "20260104T000000-d",
-        backupOf(run).slice(host.backupRoot.length + 1),
+        "00000001-20991231T000000-c",
+        "00000002-20991231T000001-d",
+        own,
         "last",
       ]);
     });
 
-    it("a run that did not finish prunes nothing", () => {
+    it("a run that did not finish prunes nothing, and one that stopped before changing anything leaves no set", () => {
       for (const set of ["20260101T000000-a", "20260102T000000-b"])
         mkdirSync(join(host.backupRoot, set), { recursive: true });
-      host.run(shell, ["start_work", "begin_backup", "finish"], { BACKUPS_KEPT: 1 });
+      host.run(shell, ["start_work", "begin_backup", "STATE=installing", "STATE=rolled-back", "finish"], {
+        BACKUPS_KEPT: 1,
+      });
+      expect(readdirSync(host.backupRoot)).to.have.length(3);
+      const main = host.file("main.cf", "relayhost =\n");
+      host.run(shell, [...backingUp(main), `die "cannot write a staged file"`], { BACKUPS_KEPT: 1 });
       expect(readdirSync(host.backupRoot)).to.have.length(3);
     });
 
@@ -86,7 +103,7 @@ for (const shell of SHELLS) {
         "postfix check failed: something",
       ]);
       const [rolledBack] = recordsOf(run, "rolledback");
-      expect(rolledBack?.backup).to.match(new RegExp(`^${host.backupRoot}/\\d{8}T\\d{6}-run1$`));
+      expect(rolledBack?.backup).to.match(new RegExp(`^${host.backupRoot}/\\d{8}-\\d{8}T\\d{6}-run1$`));
       expect(host.calls("postfix")).to.include("postfix reload");
       expect(readdirSync(host.postfixDir).sort(), "no staged or restore leftovers").to.deep.equal([
         "main.cf",
@@ -102,6 +119,15 @@ for (const shell of SHELLS) {
         ),
       );
       expect(recordsOf(run, "rolledback")).to.deep.equal([]);
+    });
+
+    it("a rollback whose backup set is gone says ROLLBACK INCOMPLETE and restores nothing", () => {
+      const { main, run } = failedRun([`rm -rf "$BACKUP"`]);
+      expect(recordsOf(run, "error")[1]?.message).to.match(
+        /^ROLLBACK INCOMPLETE: the backup set .* is missing/,
+      );
+      expect(recordsOf(run, "rolledback")).to.deep.equal([]);
+      expect(host.read(main), "the new file stays").to.equal("relayhost = [mail.isp.example]\n");
     });
 
     it("a rollback after which Postfix does not run says so", () => {
@@ -167,7 +193,13 @@ for (const shell of SHELLS) {
     it("activate fails when Postfix is not running afterwards, and rolls back", () => {
       host.running(false);
       host.fail("postfix-start", "postfix/postfix-script: fatal: cannot start");
-      const run = host.run(shell, ["start_work", "begin_backup", "STATE=installing", "activate start"]);
+      const run = host.run(shell, [
+        "start_work",
+        "begin_backup",
+        "end_backup",
+        "STATE=installing",
+        "activate start",
+      ]);
       expect(recordsOf(run, "error")[0]?.message).to.equal(
         "starting Postfix failed: postfix/postfix-script: fatal: cannot start",
       );
@@ -179,9 +211,12 @@ for (const shell of SHELLS) {
     it("a run whose work directory cannot be made stops before anything", () => {
       rmSync(host.postfixDir, { recursive: true });
       const run = host.run(shell, ["start_work", "echo not-reached"]);
-      expect(run.records).to.deep.equal([
-        { kind: "error", message: `cannot create a work directory in ${host.postfixDir}` },
-      ]);
+      expect(run.records).to.have.length(1);
+      expect(recordsOf(run, "error")[0]?.message).to.match(
+        new RegExp(
+          `^cannot create a work directory in ${host.postfixDir}: mktemp: .*No such file or directory`,
+        ),
+      );
       expect(run.stdout).to.not.include("not-reached");
     });
   });

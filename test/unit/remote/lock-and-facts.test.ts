@@ -27,13 +27,26 @@ for (const shell of SHELLS) {
       expect(run.stdout).to.include("shared-taken\n");
       expect(run.stdout).to.include("gave-up\n");
       expect(recordsOf(run, "locked")).to.deep.equal([
-        { kind: "locked", holder: "a read-only run (check or dry run)" },
+        { kind: "locked", holder: "a provision check or dry run reading the host" },
       ]);
       expect(host.calls("sleep"), "waited one second at a time, 3 in all").to.deep.equal([
         "sleep 1",
         "sleep 1",
         "sleep 1",
       ]);
+    });
+
+    it("keeps the lock in a directory only root may enter, and names a live holder by its command line", () => {
+      const run = host.run(shell, [
+        "run_dir",
+        `flock -x "$LOCK_FILE" /bin/sleep 3 & holder=$!`,
+        'until [ -n "$(cat /proc/locks)" ] && grep -q FLOCK /proc/locks; do /bin/sleep 0.05; done; /bin/sleep 0.2',
+        "lock_host -s 0 read || echo gave-up",
+        `kill "$holder"`,
+      ]);
+      expect(statSync(host.runDir).mode & 0o777).to.equal(0o700);
+      expect(run.stdout).to.include("gave-up\n");
+      expect(recordsOf(run, "locked")[0]?.holder).to.match(/^pid \d+: flock -x .*\/lock \/bin\/sleep 3 ?$/);
     });
 
     it("a reader waiting for an apply gives up with a locked record naming the apply", () => {

@@ -61,7 +61,8 @@ export class Sandbox {
   readonly root = mkdtempSync(join(tmpdir(), "provision-shell-"));
   readonly postfixDir = join(this.root, "etc/postfix");
   readonly backupRoot = join(this.root, "backups");
-  readonly lockFile = join(this.root, "run/provision.lock");
+  readonly runDir = join(this.root, "run/provision");
+  readonly lockFile = join(this.runDir, "lock");
   readonly systemdDir = join(this.root, "run/systemd/system");
   private readonly stubs = join(this.root, "stubs");
 
@@ -84,7 +85,9 @@ export class Sandbox {
   settings(): Record<string, string> {
     return {
       PATH: `${join(this.stubs, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      RUN_DIR: this.runDir,
       LOCK_FILE: this.lockFile,
+      MAIL_LOG: join(this.root, "mail.log"),
       POSTFIX_DIR: this.postfixDir,
       PAUSE_MARK: join(this.root, "run/provision.paused"),
       BACKUP_ROOT: this.backupRoot,
