@@ -1,0 +1,72 @@
+import { InputError, type SourceLocation } from "../errors.js";
+import { controlCharacterProblem } from "../yaml/validate.js";
+import type { YamlFile, YamlPath } from "../yaml/yaml-file.js";
+import { CONNECTION_TYPES, CONNECTION_VARS } from "./schema.js";
+
+/** Where a map of variables was written, so that a bad value is reported at its place. */
+export interface VarsOrigin {
+  /** An error at `key` of the map (at the map itself when undefined), as `file:line:column: ...`. */
+  error(key: string | undefined, message: string, options?: { atKey?: boolean }): InputError;
+}
+
+/**
+ * One map of variables as written (a group's `vars:`, an INI host line, a group_vars file). The
+ * values are exactly what Ansible reads; connection variables are typed only when used.
+ */
+export interface VarsLayer {
+  vars: Record<string, unknown>;
+  origin: VarsOrigin;
+}
+
+export function yamlOrigin(yaml: YamlFile, path: YamlPath): VarsOrigin {
+  return {
+    error: (key, message, options) => yaml.error(key === undefined ? path : [...path, key], message, options),
+  };
+}
+
+/** Variables of a line-oriented file (INI): the line, and each key at its own column. */
+export function lineOrigin(
+  location: SourceLocation,
+  keys: ReadonlyMap<string, SourceLocation> = new Map(),
+): VarsOrigin {
+  return {
+    error: (key, message) =>
+      new InputError(message, {
+        location: (key !== undefined && keys.get(key)) || location,
+        ...(key !== undefined && { path: key }),
+      }),
+  };
+}
+
+const ONE_LINE = "; write it on one line, without control characters";
+
+/**
+ * Checks a layer that no schema has seen (an INI one): connection variables must have the type the
+ * connection needs, and no text may contain a line break (it would break the files written from it).
+ */
+export function checkLayer(layer: VarsLayer): InputError[] {
+  const errors: InputError[] = [];
+  for (const [key, value] of Object.entries(layer.vars)) {
+    const problem = controlCharacterProblem(key) ?? textProblem(value);
+    if (problem) errors.push(layer.origin.error(key, `${problem}${ONE_LINE}`));
+  }
+  for (const [field, names] of Object.entries(CONNECTION_VARS)) {
+    for (const name of names) {
+      if (layer.vars[name] === undefined) continue;
+      const result = CONNECTION_TYPES[field as keyof typeof CONNECTION_TYPES].safeParse(layer.vars[name]);
+      if (!result.success)
+        errors.push(layer.origin.error(name, result.error.issues[0]?.message ?? "invalid"));
+    }
+  }
+  return errors;
+}
+
+function textProblem(value: unknown): string | undefined {
+  if (typeof value === "string") return controlCharacterProblem(value);
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = (Array.isArray(value) ? undefined : controlCharacterProblem(key)) ?? textProblem(item);
+    if (problem) return problem;
+  }
+  return undefined;
+}
