@@ -38,35 +38,23 @@ export function lineOrigin(
   };
 }
 
-const ONE_LINE = "; write it on one line, without control characters";
-
 /**
- * Checks a layer that no schema has seen (an INI one): connection variables must have the type the
- * connection needs, and no text may contain a line break (it would break the files written from it).
+ * Checks a layer that no schema has seen (INI, group_vars/host_vars files): connection variables must
+ * have the type the connection needs and be one line. Other variables are free; a line break in one
+ * is reported where a playbook puts it into a Postfix file (see playbook/draft.ts).
  */
 export function checkLayer(layer: VarsLayer): InputError[] {
   const errors: InputError[] = [];
-  for (const [key, value] of Object.entries(layer.vars)) {
-    const problem = controlCharacterProblem(key) ?? textProblem(value);
-    if (problem) errors.push(layer.origin.error(key, `${problem}${ONE_LINE}`));
-  }
   for (const [field, names] of Object.entries(CONNECTION_VARS)) {
     for (const name of names) {
-      if (layer.vars[name] === undefined) continue;
-      const result = CONNECTION_TYPES[field as keyof typeof CONNECTION_TYPES].safeParse(layer.vars[name]);
+      const value = layer.vars[name];
+      if (value === undefined) continue;
+      const result = CONNECTION_TYPES[field as keyof typeof CONNECTION_TYPES].safeParse(value);
+      const problem = typeof value === "string" ? controlCharacterProblem(value) : undefined;
       if (!result.success)
         errors.push(layer.origin.error(name, result.error.issues[0]?.message ?? "invalid"));
+      else if (problem) errors.push(layer.origin.error(name, `value ${problem}; write it on one line`));
     }
   }
   return errors;
-}
-
-function textProblem(value: unknown): string | undefined {
-  if (typeof value === "string") return controlCharacterProblem(value);
-  if (value === null || typeof value !== "object") return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const problem = (Array.isArray(value) ? undefined : controlCharacterProblem(key)) ?? textProblem(item);
-    if (problem) return problem;
-  }
-  return undefined;
 }

@@ -2,10 +2,8 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { InputError, InputErrors } from "../errors.js";
 import { readInputFile } from "../yaml/read.js";
-import { validateYaml } from "../yaml/validate.js";
 import { YamlFile } from "../yaml/yaml-file.js";
-import { yamlOrigin, type VarsLayer } from "./layer.js";
-import { varsSchema } from "./schema.js";
+import { checkLayer, yamlOrigin, type VarsLayer } from "./layer.js";
 
 export type VarsKind = "group_vars" | "host_vars";
 
@@ -66,9 +64,15 @@ export class VarsFiles {
     }
     try {
       const yaml = YamlFile.parse(text, file);
-      validateYaml(yaml, varsSchema.nullable());
-      const vars = yaml.data as Record<string, unknown> | null;
-      return vars === null || Object.keys(vars).length === 0 ? [] : [{ vars, origin: yamlOrigin(yaml, []) }];
+      const vars = yaml.data;
+      if (vars === null) return [];
+      if (typeof vars !== "object" || Array.isArray(vars)) {
+        this.#errors.push(yaml.error([], "expected a map of variables (name: value)"));
+        return [];
+      }
+      const layer = { vars: vars as Record<string, unknown>, origin: yamlOrigin(yaml, []) };
+      this.#errors.push(...checkLayer(layer));
+      return Object.keys(layer.vars).length === 0 ? [] : [layer];
     } catch (error) {
       if (error instanceof InputErrors) this.#errors.push(...error.errors);
       else if (error instanceof InputError) this.#errors.push(error);

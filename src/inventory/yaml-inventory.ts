@@ -4,7 +4,7 @@ import type { YamlFile, YamlPath } from "../yaml/yaml-file.js";
 import type { InventoryData } from "./groups.js";
 import { hostEntry, HostRangeError } from "./host-range.js";
 import { yamlOrigin } from "./layer.js";
-import { inventorySchema, type GroupInput } from "./schema.js";
+import { inventorySchema } from "./schema.js";
 
 /**
  * Reads an Ansible YAML inventory into `data`: top-level keys are groups (`all` or any other), each
@@ -12,49 +12,44 @@ import { inventorySchema, type GroupInput } from "./schema.js";
  * A host key may be a range (`www[01:10]`) and carry a port (`nas:2222`).
  */
 export function readYamlInventory(yaml: YamlFile, data: InventoryData, errors: InputError[]): void {
-  const root = validateYaml(yaml, inventorySchema) ?? {};
+  // The schema checks the shape; the data is read as written (in its order, with Ansible's values:
+  // the schema's output would have `"2222"` converted to 2222).
+  validateYaml(yaml, inventorySchema);
+  const root = (yaml.data ?? {}) as Record<string, RawGroup | null>;
 
-  const add = (name: string, group: GroupInput | null, path: YamlPath): boolean => {
+  const add = (name: string, group: RawGroup | null, path: YamlPath): boolean => {
     if (!data.addGroup(name, yamlOrigin(yaml, path))) return false;
-    for (const key of Object.keys(group ?? {})) {
-      if (key === "vars" && group?.vars) {
-        data.addGroupVars(name, {
-          vars: raw(yaml, [...path, "vars"]),
-          origin: yamlOrigin(yaml, [...path, "vars"]),
-        });
+    for (const [key, value] of Object.entries(group ?? {})) {
+      const at = [...path, key];
+      if (key === "vars" && value) data.addGroupVars(name, { vars: value, origin: yamlOrigin(yaml, at) });
+      for (const [entry, vars] of key === "hosts" ? Object.entries(value ?? {}) : []) {
+        addHosts(entry, (vars ?? {}) as Record<string, unknown>, name, [...at, entry]);
       }
-      for (const entry of key === "hosts" ? Object.keys(group?.hosts ?? {}) : []) {
-        const hostPath = [...path, "hosts", entry];
-        const origin = yamlOrigin(yaml, hostPath);
-        let hosts: { names: string[]; port?: number };
-        try {
-          hosts = hostEntry(entry);
-        } catch (error) {
-          if (!(error instanceof HostRangeError)) throw error;
-          errors.push(origin.error(undefined, error.message, { atKey: true }));
-          continue;
-        }
-        const vars = raw(yaml, hostPath);
-        for (const host of hosts.names) {
-          if (data.addHost(host, name, origin, hosts.port)) data.addHostVars(host, { vars, origin });
-        }
-      }
-      for (const [child, childGroup] of key === "children" ? Object.entries(group?.children ?? {}) : []) {
-        const childPath = [...path, "children", child];
-        if (add(child, childGroup, childPath)) data.addChild(name, child, yamlOrigin(yaml, childPath));
+      for (const [child, childGroup] of key === "children" ? Object.entries(value ?? {}) : []) {
+        if (add(child, childGroup as RawGroup | null, [...at, child]))
+          data.addChild(name, child, yamlOrigin(yaml, [...at, child]));
       }
     }
     return true;
   };
+
+  const addHosts = (entry: string, vars: Record<string, unknown>, group: string, path: YamlPath) => {
+    const origin = yamlOrigin(yaml, path);
+    let hosts: { names: string[]; port?: number };
+    try {
+      hosts = hostEntry(entry);
+    } catch (error) {
+      if (!(error instanceof HostRangeError)) throw error;
+      errors.push(origin.error(undefined, error.message, { atKey: true }));
+      return;
+    }
+    for (const host of hosts.names) {
+      if (data.addHost(host, group, origin, hosts.port)) data.addHostVars(host, { vars, origin });
+    }
+  };
+
   for (const [name, group] of Object.entries(root)) add(name, group, [name]);
 }
 
-/**
- * The map at `path` as written: the schema's output converts connection values (`"2222"` to 2222),
- * but the variables keep Ansible's values; they are converted only to connect.
- */
-function raw(yaml: YamlFile, path: YamlPath): Record<string, unknown> {
-  let value: unknown = yaml.data;
-  for (const part of path) value = (value as Record<string, unknown> | null)?.[part];
-  return (value ?? {}) as Record<string, unknown>;
-}
+/** A group as written; its shape is what `inventorySchema` accepted. */
+type RawGroup = Record<"hosts" | "vars" | "children", Record<string, unknown> | null>;
