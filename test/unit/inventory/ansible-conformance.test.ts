@@ -68,7 +68,8 @@ function provisionView(inventory: Inventory): View {
     groups: Object.fromEntries([...inventory.groups].map(([name, hosts]) => [name, [...hosts].sort()])),
     vars: Object.fromEntries(
       inventory.hosts.map((h) => {
-        const { inventory_hostname: _, ...vars } = h.vars;
+        const vars = { ...h.vars };
+        delete vars.inventory_hostname;
         return [h.name, vars];
       }),
     ),
