@@ -21,7 +21,8 @@ export function readIniInventory(
 ): void {
   const pending = new Map<string, Pending>();
   let group = "ungrouped";
-  let state: "hosts" | "vars" | "children" = "hosts";
+  // "skip": the lines of a section that was refused (the error is reported once, at its header).
+  let state: "hosts" | "vars" | "children" | "skip" = "hosts";
 
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const number = index + 1;
@@ -38,11 +39,16 @@ export function readIniInventory(
       const [, name = "", kind = "hosts"] = section;
       if (kind !== "hosts" && kind !== "vars" && kind !== "children") {
         fail(`unknown section type "${kind}": use [${name}], [${name}:vars] or [${name}:children]`);
+        state = "skip";
         continue;
       }
       [group, state] = [name, kind];
       if (!data.hasGroup(name)) {
-        if (!data.addGroup(name, origin)) continue;
+        if (!data.addGroup(name, origin)) {
+          pending.delete(name);
+          state = "skip";
+          continue;
+        }
         if (kind === "vars" && !pending.has(name)) pending.set(name, { line: number, kind, parents: [] });
       }
       const waiting = pending.get(name);
@@ -56,9 +62,11 @@ export function readIniInventory(
       fail(
         `invalid section "${line}": a group name has no spaces, ":" or "]"; write [name], [name:vars] or [name:children]`,
       );
+      state = "skip";
       continue;
     }
 
+    if (state === "skip") continue;
     if (state === "vars") {
       const equals = line.indexOf("=");
       if (equals <= 0) {
@@ -144,6 +152,10 @@ function readHostLine(
   }
   const [entry, ...assignments] = tokens;
   if (entry === undefined) return;
+  if (entry.includes("=")) {
+    fail(`"${entry}" is a variable, but [${group}] lists hosts: put it under [${group}:vars]`);
+    return;
+  }
   const columnOf = (text: string) => raw.indexOf(text) + 1 || undefined;
 
   const vars: Record<string, unknown> = {};
@@ -161,11 +173,6 @@ function readHostLine(
     vars[key] = pythonLiteral(assignment.slice(equals + 1));
     columns.set(key, at(columnOf(`${key}=`)));
   }
-  const hostColumn = at().column;
-  if (entry.includes("=")) {
-    fail(`"${entry}" is a variable, but [${group}] lists hosts: put it under [${group}:vars]`, hostColumn);
-    return;
-  }
   const origin = lineOrigin(at(), columns);
   const layer: VarsLayer = { vars, origin };
   errors.push(...checkLayer(layer));
@@ -174,18 +181,16 @@ function readHostLine(
     hosts = hostEntry(entry);
   } catch (error) {
     if (!(error instanceof HostRangeError)) throw error;
-    fail(`${entry}: ${error.message}`, hostColumn);
+    fail(`${entry}: ${error.message}`);
     return;
   }
   if (entry.endsWith(":") && hosts.port === undefined) {
     fail(
       `"${entry}" ends in ":" without a port: write ${entry.slice(0, -1)}:PORT or just ${entry.slice(0, -1)}`,
-      hostColumn,
     );
     return;
   }
-  const hostOrigin = lineOrigin(at());
   for (const name of hosts.names) {
-    if (data.addHost(name, group, hostOrigin, hosts.port)) data.addHostVars(name, layer);
+    if (data.addHost(name, group, origin, hosts.port)) data.addHostVars(name, layer);
   }
 }
