@@ -9,9 +9,9 @@ import { ShlexError, shlexSplit } from "./shlex.js";
  * Reads an Ansible INI inventory into `data`, line by line as Ansible's ini plugin does: hosts before
  * any section are ungrouped; `[g]` lists hosts (`name[:port] key=value ...`), `[g:vars]` one
  * `key=value` a line, `[g:children]` group names. Every value is typed by `pythonLiteral`, in
- * `:vars` sections too (ansible-core does so, although its documentation says otherwise: ansible/ansible#86229). A `:vars` or
- * `:children` section may come before the group's own section, but the group must be declared in
- * the file (or an inventory read before it).
+ * `:vars` sections too (ansible-core does so, although its documentation says otherwise:
+ * ansible/ansible#86229). A `:vars` or `:children` section may come before the group's own section,
+ * but the group must be declared in the file (or an inventory read before it).
  */
 export function readIniInventory(
   text: string,
