@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { dirname } from "node:path";
 import { InputError, InputErrors } from "../errors.js";
 import { loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
 import { loadPlaybook, resolveDesired } from "../playbook/index.js";
@@ -34,8 +35,11 @@ const defaultIo = (): Io => ({
   color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 
+const DEFAULT_INVENTORY = "inventories/hosts.yaml";
+
 interface CommonOptions {
-  inventory: string;
+  /** Every -i, in order; none given: DEFAULT_INVENTORY. */
+  inventory?: string[];
   limit?: string;
   json?: boolean;
   forks: number;
@@ -63,7 +67,11 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
 
   const common = (command: Command) =>
     command
-      .option("-i, --inventory <file>", "inventory file", "inventories/hosts.yaml")
+      .option(
+        "-i, --inventory <source>",
+        `inventory file (YAML or INI), directory, or host list "nas,pi,"; repeat to merge several (default: ${DEFAULT_INVENTORY})`,
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .option("-l, --limit <pattern>", "only hosts matching this Ansible pattern (nas,pi  home:!pi  pi*)")
       .option("--json", "print one JSON document on stdout")
       .option("-f, --forks <n>", "hosts worked on at once", positiveInt, 10)
@@ -182,10 +190,13 @@ async function load(
   playbookFile: string | undefined,
   options: CommonOptions,
 ): Promise<Loaded> {
-  const inventory: Inventory = loadInventory(options.inventory);
+  // As ansible-playbook: group_vars/ and host_vars/ beside the playbook count too.
+  const inventory: Inventory = loadInventory(options.inventory ?? [DEFAULT_INVENTORY], {
+    ...(playbookFile !== undefined && { playbookDir: dirname(playbookFile) }),
+  });
   const selected = selectHosts(inventory, options.limit);
   if (selected.length === 0)
-    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
+    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${inventory.file}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
   if (mode === "facts" || !playbookFile) {
     return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
