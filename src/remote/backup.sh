@@ -72,7 +72,7 @@ prune_backups() {
 # This run's own set keeps them until it is pruned: a rollback of this run must be able to restore them.
 purge_saved() {
   for dir in "$BACKUP_ROOT"/*/; do
-    [ -d "$dir/files" ] && [ "${dir%/}" != "$BACKUP" ] || continue
+    if [ ! -d "$dir/files" ] || [ "${dir%/}" = "$BACKUP" ]; then continue; fi
     for copy in "$dir/files$1" "$dir/files$1".*; do
       [ ! -e "$copy" ] || rm -f "$copy"
     done
