@@ -51,6 +51,8 @@ export interface Plan {
   /** Files whose content is right but whose owner or mode is not: chown root:root + chmod. */
   attributeFixes: { path: string; mode: number }[];
   postmaps: Postmap[];
+  /** Credential tables no longer declared: removed, and their copies purged from older backup sets. */
+  retired?: string[];
   /** Files to delete after main.cf no longer refers to them: stale indexes, retired tables. */
   removals: string[];
   service: ServiceAction;
@@ -111,6 +113,7 @@ function planRetired(plan: Plan, source: string, facts: HostFacts): void {
     detail: "no longer declared (it holds old credentials): remove",
   });
   plan.removals.push(...files);
+  plan.retired = [...(plan.retired ?? []), source];
 }
 
 function planTable(plan: Plan, table: DesiredTable, facts: HostFacts, currentRef: string | undefined): void {

@@ -29,6 +29,8 @@ export function factsFromRecords(host: string, records: RemoteRecord[]): HostFac
         );
       case "postconf_error":
         throw new HostError(host, `Postfix cannot read its configuration: ${record.message.trim()}`);
+      case "error":
+        throw new HostError(host, record.message);
       case "warning":
         facts.warnings.push(record.message);
         break;

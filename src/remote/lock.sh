@@ -28,11 +28,11 @@ run_dir() {
 # lock_host -s|-x SECONDS WHAT: take the lock shared or exclusive, waiting up to SECONDS for another
 # run's; WHAT (apply, rollback) names an exclusive holder. Gives up with a `locked` record and status 1.
 lock_host() {
+  run_dir || { emit error "cannot create $RUN_DIR (provision needs root on the host: log in as root or set become: true)"; return 1; }
   if ! command -v flock >/dev/null 2>&1; then
     emit warning "flock(1) is not installed on this host: running without the run lock"
     return 0
   fi
-  run_dir || { emit error "cannot create $RUN_DIR"; return 1; }
   exec 9>>"$LOCK_FILE"
   waited=0
   until flock "$1" -n 9; do
