@@ -39,6 +39,8 @@ export function textReport(
 export function hostText(mode: ReportMode, outcome: HostOutcome, options: ReportOptions): string {
   if (options.quiet && !isWrong(outcome)) return "";
   const safe = terminalSafe(outcome);
+  if (safe.status === "skipped" && mode !== "check")
+    return `${safe.name} (${safe.address}): ${STATUS_LABEL.skipped}\n${mode === "facts" ? "" : "\n"}`;
   if (mode === "facts") return `${factsReport(safe)}\n`;
   if (mode === "check") return `${checkLines(safe)}\n`;
   const diff = mode === "dry-run" || options.diff;

@@ -61,6 +61,7 @@ describe("text report", () => {
     const skipped = outcome("pi", "skipped");
     expect(hostText("apply", skipped, quiet)).to.equal("pi (pi.lan): not started (interrupted)\n\n");
     expect(hostText("check", skipped, plain)).to.equal("pi: not started (interrupted)\n");
+    expect(hostText("facts", skipped, plain)).to.equal("pi (pi.lan): not started (interrupted)\n");
     expect(summaryText("apply", [skipped], plain)).to.include("  pi    skipped      changes=0");
   });
 });
