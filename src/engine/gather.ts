@@ -6,9 +6,8 @@ import type { HostFacts } from "../facts/types.js";
 import { HostError } from "../errors.js";
 import type { RemoteSession } from "../transport/ssh.js";
 import { MAIN_CF } from "./plan.js";
-import type { HostOutcome } from "./outcome.js";
 
-/** Reading a host: which files to ask about, the one facts command, and the summary kept for reports. */
+/** Reading a host: which files to ask about, and the one facts command. */
 
 export async function gatherFacts(
   session: RemoteSession,
@@ -43,16 +42,6 @@ function tableNames(state: PostfixState): string[] {
   if (state.senders) names.push("sender_relay");
   names.push(...Object.keys(state.tables ?? {}));
   return names;
-}
-
-export function summary(facts: HostFacts): HostOutcome["facts"] {
-  return {
-    version: facts.version,
-    defaultDatabaseType: facts.defaultDatabaseType,
-    supportedTypes: facts.supportedTypes,
-    running: facts.running,
-    postconfN: facts.postconfN,
-  };
 }
 
 export function firstLine(text: string): string {

@@ -1,4 +1,4 @@
-import type { HostOutcome } from "../engine/outcome.js";
+import type { AppliedStep, HostOutcome } from "../engine/outcome.js";
 
 /**
  * The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. Returned
@@ -18,7 +18,7 @@ export function jsonDocument(command: string, outcomes: readonly HostOutcome[], 
         ...(c.parameters ? { parameters: c.parameters } : {}),
         detail: c.detail,
       })),
-      ...(o.steps.length > 0 ? { steps: o.steps } : {}),
+      ...(o.steps.length > 0 || o.backup ? { steps: stepLines(o) } : {}),
       ...(o.warnings.length > 0 ? { warnings: o.warnings } : {}),
       ...(o.error ? { error: o.error } : {}),
       ...(command === "facts" && o.facts ? { facts: o.facts } : {}),
@@ -26,4 +26,13 @@ export function jsonDocument(command: string, outcomes: readonly HostOutcome[], 
     })),
   };
   return document;
+}
+
+/** Steps as lines: "wrote /etc/postfix/generic", "postmap hash:...", "reload postfix", "backup DIR". */
+function stepLines(outcome: HostOutcome): string[] {
+  const line = (step: AppliedStep) =>
+    step.kind === "service"
+      ? `${step.action} postfix`
+      : `${step.kind} ${step.kind === "postmap" ? step.map : step.path}`;
+  return [...outcome.steps.map(line), ...(outcome.backup ? [`backup ${outcome.backup}`] : [])];
 }

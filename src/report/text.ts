@@ -56,8 +56,7 @@ function hostReport(outcome: HostOutcome, options: TextOptions): string {
   }
   if (outcome.plan && outcome.changes.length > 0 && options.mode !== "check") {
     lines.push(...planActions(outcome.plan, options.mode === "apply" && outcome.status === "changed"));
-    const backup = outcome.steps.find((step) => step.startsWith("backup "));
-    if (backup) lines.push(`  previous files saved in ${backup.slice("backup ".length)}`);
+    if (outcome.backup) lines.push(`  previous files saved in ${outcome.backup}`);
     if (options.diff) {
       for (const write of outcome.plan.writes) lines.push(colorDiff(fileDiff(write), c));
     }

@@ -109,12 +109,12 @@ describe("apply script", () => {
     expect(script.trimEnd().endsWith("}")).to.equal(true);
   });
 
-  it("rolls back only the run that made the last change", () => {
+  it("restores the given backup set under the exclusive lock (rollback_run: test/unit/remote)", () => {
     const script = rollbackScript("/var/backups/provision/20261127T225000-run1", "reload", {
       runId: "run1",
       waitSeconds: 30,
     });
-    expect(script).to.include(`[ "$(cat "$BACKUP_ROOT/last" 2>/dev/null)" = "$RUN_ID" ]`);
-    expect(script).to.match(/^rollback "final verification failed"$/m);
+    expect(script).to.match(/^lock_host -x 30 rollback \|\| exit 0$/m);
+    expect(script).to.match(/^rollback_run '\/var\/backups\/provision\/20261127T225000-run1' reload$/m);
   });
 });

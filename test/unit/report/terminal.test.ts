@@ -41,7 +41,8 @@ function hostileOutcome(status: HostOutcome["status"]): HostOutcome {
       removals: [],
       service: "reload",
     },
-    steps: [`backup /var/backups/provision/x${CLEAR}`],
+    steps: [{ kind: "wrote", path: `/etc/postfix/x${CLEAR}` }],
+    backup: `/var/backups/provision/x${CLEAR}`,
     warnings: [`new main.cf: ${HOSTILE} unused parameter`],
     error: status === "failed" ? `Postfix says ${HOSTILE}\nnas: in sync` : undefined,
     facts: {
