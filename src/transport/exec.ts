@@ -80,6 +80,10 @@ export function collect(channel: ExecChannel, limit: number): Promise<ExecResult
       }
       into.push(chunk);
     };
+    // A channel error (the connection failing mid-command) must reject, never crash the process.
+    channel.on("error", (error: Error) => {
+      if (!over) reject(error);
+    });
     channel.on("data", take(stdout));
     channel.stderr.on("data", take(stderr));
     channel.on("exit", (exitCode: number | null, exitSignal?: string) => {
