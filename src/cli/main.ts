@@ -16,6 +16,11 @@ import { jsonReport } from "../report/json.js";
 import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
 import { factsReport } from "../report/facts.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
+import { reachAll } from "./reach-hosts.js";
+import { askSecret, passphraseAsker, terminalAvailable } from "./terminal.js";
+import { version } from "./version.js";
+import { reachJson, reachLog, reachText } from "../report/reach.js";
+import type { HostReach } from "../transport/ssh.js";
 
 /**
  * The command line. `run(argv)` returns the exit code instead of exiting, so tests can call it in
@@ -41,8 +46,12 @@ interface CommonOptions {
   forks: number;
   /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
   hostKeyChecking?: HostKeyChecking;
-  connectTimeout: number;
+  /** Undefined when not given: the ssh configuration's ConnectTimeout, else 15. */
+  connectTimeout?: number;
   lockTimeout: number;
+  sshConfig?: string;
+  askBecomePass?: boolean;
+  verbose?: boolean;
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -55,6 +64,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   const program = new Command("provision")
     .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
     .addHelpText("after", EXIT_CODES_HELP)
+    .version(version(), "--version", "print the version of provision")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError();
@@ -71,17 +81,33 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
           "unknown host keys: refuse (strict) or record (accept-new); default: inventory host_key_checking, else strict",
         ).choices(["strict", "accept-new"]),
       )
-      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
-      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
+      .option(
+        "--connect-timeout <seconds>",
+        "SSH connect timeout (default: ssh config ConnectTimeout, else 15)",
+        positiveInt,
+      )
+      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60)
+      .option(
+        "--ssh-config <file>",
+        "OpenSSH client configuration instead of ~/.ssh/config and /etc/ssh/ssh_config",
+      )
+      .option("-K, --ask-become-pass", "ask for the sudo password (become) once, on the terminal")
+      .option(
+        "-v, --verbose",
+        "log the connection steps (ssh configuration, jump hosts, keys offered) on stderr",
+      );
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
     const loaded = await load(mode, playbook, options);
     redact = createRedactor(loaded.secrets);
     for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+    if (options.verbose) for (const line of reachLog(loaded.reach)) err(`provision: ${line}\n`);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
-      connectTimeoutMs: options.connectTimeout * 1000,
       hostKeyChecking: options.hostKeyChecking,
+      reach: loaded.reach,
+      ...(terminalAvailable() && { askPassphrase: passphraseAsker() }),
+      ...(options.verbose && { log: (line: string) => err(`provision: ${line}\n`) }),
       forks: options.forks,
       lockWaitSeconds: options.lockTimeout,
       pause: testPause(process.env.PROVISION_TEST_PAUSE),
@@ -115,6 +141,23 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   common(program.command("facts"))
     .description("show each host's Postfix version, table types and postconf -n")
     .action((options: CommonOptions & Extra) => execute("facts", undefined, options));
+
+  common(program.command("hosts"))
+    .description(
+      "show how each host will be reached (address, port, user, jump hosts, keys, known_hosts), and why",
+    )
+    .action(async (options: CommonOptions & Extra) => {
+      const loaded = await load("facts", undefined, options);
+      redact = createRedactor(loaded.secrets);
+      for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+      const rows = loaded.jobs.map(({ host }) => ({
+        name: host.name,
+        become: host.connection.become,
+        becomeFrom: host.origins?.become ?? "default",
+        reach: loaded.reach.get(host.name)!,
+      }));
+      out(options.json ? reachJson(rows) : reachText(rows));
+    });
 
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -164,6 +207,7 @@ interface Loaded {
   jobs: HostJob[];
   secrets: Secret[];
   warnings: string[];
+  reach: Map<string, HostReach>;
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
@@ -177,16 +221,48 @@ async function load(
   if (selected.length === 0)
     throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  const resolver = createSecretResolver();
+  const asked = options.askBecomePass ? await askBecomePassword() : undefined;
+  const reached = await reachAll(
+    selected.map((name) => byName.get(name)!),
+    options.inventory,
+    {
+      ...(options.sshConfig !== undefined && { sshConfig: options.sshConfig }),
+      ...(options.hostKeyChecking && { hostKeyChecking: options.hostKeyChecking }),
+      ...(options.connectTimeout !== undefined && { connectTimeoutSeconds: options.connectTimeout }),
+    },
+    resolver,
+    asked,
+  );
+  const reach = { reach: reached.reach };
   if (mode === "facts" || !playbookFile) {
-    return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
+    const jobs = selected.map((name) => ({ host: byName.get(name)! }));
+    return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
   }
   const playbook = loadPlaybook(playbookFile);
-  const { states, warnings } = await resolveDesired(playbook, inventory, selected, createSecretResolver());
+  const desired = await resolveDesired(playbook, inventory, selected, resolver);
+  const { states } = desired;
+  const warnings = [...reached.warnings, ...desired.warnings];
   const jobs = selected
     .filter((name) => states.has(name))
     .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
   if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
-  return { jobs, secrets: [...states.values()].flatMap(secretsOf), warnings };
+  return {
+    jobs,
+    secrets: [...reached.secrets, ...[...states.values()].flatMap(secretsOf)],
+    warnings,
+    ...reach,
+  };
+}
+
+async function askBecomePassword(): Promise<Secret> {
+  if (!terminalAvailable())
+    throw new InputError(
+      "--ask-become-pass needs a terminal; use become_password: { env | file | command } in the inventory",
+    );
+  const secret = await askSecret("BECOME password: ", "--ask-become-pass");
+  if (!secret) throw new InputError("no become password was given");
+  return secret;
 }
 
 function secretsOf(state: PostfixState): Secret[] {

@@ -3,7 +3,7 @@ import { InputError, InputErrors } from "../errors.js";
 import { readInputFile } from "../yaml/read.js";
 import { validateYaml } from "../yaml/validate.js";
 import { YamlFile } from "../yaml/yaml-file.js";
-import { connectionFor, type ConnectionDefaults } from "./connection.js";
+import { connectionFor, connectionOrigins, type ConnectionDefaults } from "./connection.js";
 import { buildGroupTree, type Group } from "./groups.js";
 import type { InventoryHost } from "./host.js";
 import { inventorySchema } from "./schema.js";
@@ -54,7 +54,8 @@ export function parseInventory(
       inventory_hostname: name,
     });
     const connection = connectionFor(name, layers, vars, resolved, yaml, errors);
-    return { name, groups: groups.map((g) => g.name), connection, vars };
+    const origins = connectionOrigins(layers, yaml);
+    return { name, groups: groups.map((g) => g.name), connection, origins, vars };
   });
   if (errors.length > 0) throw new InputErrors(errors);
   return { file, hosts, groups: new Map([...tree.groups.values()].map((g) => [g.name, g.hosts])) };

@@ -44,6 +44,8 @@ export interface SshConfigResult {
   identityFiles: Setting[];
   /** Match criteria that were not evaluated, and similar. */
   warnings: string[];
+  /** Every configuration file read, includes too, in order. */
+  filesRead: string[];
 }
 
 const MAX_INCLUDE_DEPTH = 16;
@@ -67,7 +69,7 @@ export function resolveSshConfig(
   source: ConfigSource,
   context: ResolveContext,
 ): SshConfigResult {
-  const result: SshConfigResult = { settings: new Map(), identityFiles: [], warnings: [] };
+  const result: SshConfigResult = { settings: new Map(), identityFiles: [], warnings: [], filesRead: [] };
   const origin = (line: ConfigLine) => (line.line > 0 ? `${line.file}:${line.line}` : line.file);
   let seq = 0;
 
@@ -131,6 +133,7 @@ export function resolveSshConfig(
   const readFile = (file: ConfigFile, depth: number) => {
     const text = source.read(file.path);
     if (text === undefined) return;
+    result.filesRead.push(file.path);
     let active = true;
     for (const line of parseSshConfig(text, file.path)) {
       if (line.keyword === "host") {

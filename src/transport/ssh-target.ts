@@ -42,6 +42,8 @@ export interface SshTarget {
   keepaliveCountMax: Sourced<number>;
   /** Match criteria not evaluated and the like. */
   warnings: string[];
+  /** The ssh configuration files that were read. */
+  configFiles: string[];
 }
 
 export interface TargetRequest {
@@ -89,7 +91,7 @@ export function resolveTarget(
   /** Hosts whose first jump led here, to stop a jump host that jumps through itself. */
   chain: readonly string[] = [],
 ): SshTarget {
-  const { settings, identityFiles, warnings } = resolveSshConfig(
+  const { settings, identityFiles, warnings, filesRead } = resolveSshConfig(
     request.host,
     request.commandLine,
     environment.files,
@@ -256,6 +258,7 @@ export function resolveTarget(
     keepaliveIntervalMs: { ...interval, value: (interval.value || DEFAULT_KEEPALIVE_S) * 1000 },
     keepaliveCountMax: { ...countMax, value: countMax.value || 3 },
     warnings,
+    configFiles: filesRead,
   };
 }
 
