@@ -49,9 +49,10 @@ function readHidden(question: string): Promise<string | undefined> {
   } catch {
     return Promise.resolve(undefined);
   }
-  writeSync(fd, question);
+  // Echo off before the question: an answer typed at once must not be echoed either.
   const input = new ReadStream(fd);
   input.setRawMode(true);
+  writeSync(fd, question);
   return new Promise((resolve, reject) => {
     let answer = "";
     const finish = (value: string | undefined, error?: Error) => {

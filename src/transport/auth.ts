@@ -1,14 +1,16 @@
-import {
-  BaseAgent,
-  OpenSSHAgent,
+import ssh2, {
   type AnyAuthMethod,
   type AuthHandlerMiddleware,
+  type OpenSSHAgent as Agent,
   type ParsedKey,
 } from "ssh2";
 import type { Secret } from "../secrets/secret.js";
 import { fingerprint, keyTypeOf } from "./known-hosts.js";
 import { decryptKey, readKeyFile, type KeyFile } from "./key-files.js";
 import type { SshTarget } from "./ssh-target.js";
+
+// ssh2 is CommonJS: its classes come from the default export.
+const { BaseAgent, OpenSSHAgent } = ssh2;
 
 /**
  * Public key authentication in ssh's order: agent identities first (the agent's copy of a configured key
@@ -79,7 +81,7 @@ export function authentication(
 
 async function plan(
   target: SshTarget,
-  agent: OpenSSHAgent | undefined,
+  agent: Agent | undefined,
   socket: string | undefined,
   notes: string[],
 ): Promise<Attempt[]> {
@@ -143,7 +145,7 @@ function describeKey(publicKey: Buffer, comment?: string): string {
 /** The agent, narrowed to one of its keys: ssh2 then offers exactly that key, when we choose to. */
 class OneKeyAgent extends BaseAgent<ParsedKey> {
   constructor(
-    private readonly agent: OpenSSHAgent,
+    private readonly agent: Agent,
     private readonly key: ParsedKey,
   ) {
     super();

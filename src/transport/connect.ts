@@ -1,11 +1,14 @@
 import { NodeSSH, type Config } from "node-ssh";
-import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
+import ssh2, { type Client as SshClient, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
 import type { Duplex } from "node:stream";
 import type { Secret } from "../secrets/secret.js";
 import { HostError, UnreachableError } from "../errors.js";
 import { authentication, type AuthOptions } from "./auth.js";
 import { hostKeyCheck } from "./host-key-check.js";
 import type { HostKeyChecking, SshTarget } from "./ssh-target.js";
+
+// ssh2 is CommonJS: its classes come from the default export.
+const { Client } = ssh2;
 
 /**
  * One SSH connection to a host, through its jump hosts when it has any: each hop is an ssh2 client whose
@@ -32,7 +35,7 @@ export async function connectTarget(
   target: SshTarget,
   options: ConnectOptions,
 ): Promise<Connection> {
-  const hops: Client[] = [];
+  const hops: SshClient[] = [];
   const closeHops = () => hops.reverse().forEach((hop) => hop.end());
   let sock: Duplex | undefined;
   try {
@@ -75,7 +78,7 @@ export async function connectTarget(
 }
 
 function connectHop(
-  client: Client,
+  client: SshClient,
   hostName: string,
   hop: SshTarget,
   label: string,
@@ -149,7 +152,7 @@ function hopConfig(
   return { connect, failure };
 }
 
-function forward(client: Client, next: SshTarget, hostName: string, label: string): Promise<Duplex> {
+function forward(client: SshClient, next: SshTarget, hostName: string, label: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.forwardOut("127.0.0.1", 0, next.hostname.value, next.port.value, (error, stream) => {
       if (error)

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
-import { utils, type ParsedKey } from "ssh2";
+import ssh2, { type ParsedKey } from "ssh2";
+
+// ssh2 is CommonJS: its classes come from the default export.
+const { utils } = ssh2;
 
 /**
  * Private key files as ssh reads them: OpenSSH and PEM formats, ed25519, ecdsa and rsa. The public key

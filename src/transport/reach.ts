@@ -79,7 +79,10 @@ export function reachHost(
   }
   const explicit = flags.sshConfig ?? configPath(spec.sshConfig, inventoryFile);
   const environment = { ...base, files: configFiles(base.home, explicit) };
-  const target = resolveTarget({ name, host: spec.address, commandLine: lines }, environment);
+  const target = resolveTarget(
+    { name, host: spec.address, commandLine: lines, ...(origins.address && { hostOrigin: origins.address }) },
+    environment,
+  );
   return { target, warnings: [...warnings, ...target.warnings] };
 }
 

@@ -50,6 +50,8 @@ export interface TargetRequest {
   name: string;
   /** ansible_host / address, else the inventory name. */
   host: string;
+  /** Where `host` was set (the inventory's address variable); default: the inventory name. */
+  hostOrigin?: string;
   /** Settings acting as `ssh -o` options, highest precedence first (command line, then inventory). */
   commandLine: ConfigLine[];
 }
@@ -128,6 +130,7 @@ export function resolveTarget(
     request.host,
   );
   hostname.value = hostname.value.toLowerCase();
+  if (hostname.origin === "default" && request.hostOrigin) hostname.origin = request.hostOrigin;
   const port = sourced(
     "port",
     (arg, s) => parsePort(arg) ?? fail(s, `Port "${arg}" is not a port number`),
