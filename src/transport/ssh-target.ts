@@ -1,6 +1,7 @@
 import type { ConfigLine } from "./ssh-config-parse.js";
 import { resolveSshConfig, type ConfigFile, type ConfigSource, type Setting } from "./ssh-config.js";
 import { expandHostName, expandTilde, expandTokens, type TokenValues } from "./ssh-patterns.js";
+import { agentPath, hostKeyChecking, parseHop, parsePort, refusedChecking, yesNo } from "./ssh-values.js";
 
 /**
  * How one host is reached, with where each value came from: the command line, the inventory (both
@@ -69,7 +70,8 @@ export interface TargetEnvironment {
 /** Default connect timeout and keepalive (ssh's are "none" and off; a lost host must not hang a run). */
 export const DEFAULT_CONNECT_TIMEOUT_S = 15;
 const DEFAULT_KEEPALIVE_S = 5;
-const DEFAULT_IDENTITY_FILES = [
+/** ssh's identity files when none is configured (OpenSSH 9), in ~/.ssh. */
+export const DEFAULT_IDENTITY_FILES = [
   "id_rsa",
   "id_ecdsa",
   "id_ecdsa_sk",
@@ -263,48 +265,4 @@ export function resolveTarget(
     warnings,
     configFiles: filesRead,
   };
-}
-
-function parsePort(arg: string): number | undefined {
-  const n = /^\d+$/.test(arg) ? Number(arg) : NaN;
-  return n >= 1 && n <= 65535 ? n : undefined;
-}
-
-function yesNo(arg: string): boolean | undefined {
-  const v = arg.toLowerCase();
-  return v === "yes" || v === "true" ? true : v === "no" || v === "false" ? false : undefined;
-}
-
-function hostKeyChecking(arg: string): HostKeyChecking | undefined {
-  const v = arg.toLowerCase();
-  if (v === "yes" || v === "true" || v === "ask") return "strict";
-  if (v === "accept-new") return "accept-new";
-  return undefined;
-}
-
-function refusedChecking(arg: string): string {
-  return ["no", "off", "false"].includes(arg.toLowerCase())
-    ? `StrictHostKeyChecking ${arg} is refused: provision always checks host keys (use accept-new to record unknown hosts)`
-    : `StrictHostKeyChecking "${arg}": expected yes, ask or accept-new`;
-}
-
-function agentPath(
-  setting: Setting,
-  expand: (arg: string) => string,
-  env: Record<string, string | undefined>,
-): string | undefined {
-  const arg = setting.args[0]!;
-  if (arg.toLowerCase() === "none") return undefined;
-  if (arg === "SSH_AUTH_SOCK") return env.SSH_AUTH_SOCK || undefined;
-  if (arg.startsWith("$")) return env[arg.slice(1)] || undefined;
-  return expand(arg);
-}
-
-/** `[user@]host[:port]` or `ssh://[user@]host[:port]`, IPv6 in brackets. */
-export function parseHop(hop: string): { user?: string; host: string; port?: number } | undefined {
-  const m = /^(?:ssh:\/\/)?(?:([^@/]+)@)?(\[[^\]]+\]|[^:@/[\]\s]+)(?::(\d+))?\/?$/.exec(hop.trim());
-  if (!m) return undefined;
-  const port = m[3] !== undefined ? parsePort(m[3]) : undefined;
-  if (m[3] !== undefined && port === undefined) return undefined;
-  return { ...(m[1] && { user: m[1] }), host: m[2]!.replace(/^\[|\]$/g, ""), ...(port && { port }) };
 }

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { parseLine } from "../../../src/transport/ssh-config-parse.js";
 import { fileSource } from "../../../src/transport/ssh-config-files.js";
 import { resolveSshConfig } from "../../../src/transport/ssh-config.js";
-import { parseHop, resolveTarget, type SshTarget } from "../../../src/transport/ssh-target.js";
+import { DEFAULT_IDENTITY_FILES, resolveTarget, type SshTarget } from "../../../src/transport/ssh-target.js";
+import { parseHop } from "../../../src/transport/ssh-values.js";
 
 /**
  * provision's reading of an OpenSSH client configuration must be ssh's own: every host of every case in
@@ -161,12 +162,4 @@ describe("ssh configuration: agreement with ssh -G on the corpus", function () {
   }
 });
 
-const DEFAULTS = [
-  "id_rsa",
-  "id_ecdsa",
-  "id_ecdsa_sk",
-  "id_ed25519",
-  "id_ed25519_sk",
-  "id_xmss",
-  "id_dsa",
-].map((f) => `~/.ssh/${f}`);
+const DEFAULTS = DEFAULT_IDENTITY_FILES.map((f) => `~/.ssh/${f}`);

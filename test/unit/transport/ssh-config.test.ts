@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { parseSshConfig, splitArgs } from "../../../src/transport/ssh-config-parse.js";
 import type { ConfigSource } from "../../../src/transport/ssh-config.js";
-import { parseHop, resolveTarget, type TargetEnvironment } from "../../../src/transport/ssh-target.js";
+import { resolveTarget, type TargetEnvironment } from "../../../src/transport/ssh-target.js";
+import { parseHop } from "../../../src/transport/ssh-values.js";
 import { errorOf } from "../error-of.js";
 
 /** What ssh -G cannot show: warnings, errors, relative Include, the jump chain, expanded paths. */
