@@ -235,6 +235,11 @@ async function load(
     asked,
   );
   const reach = { reach: reached.reach };
+  // Reports name the address actually connected to (HostName from the ssh configuration, say).
+  for (const [name, { target }] of reached.reach) {
+    const host = byName.get(name)!;
+    byName.set(name, { ...host, connection: { ...host.connection, address: target.hostname.value } });
+  }
   if (mode === "facts" || !playbookFile) {
     const jobs = selected.map((name) => ({ host: byName.get(name)! }));
     return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };

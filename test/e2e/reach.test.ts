@@ -35,9 +35,10 @@ describe("reaching hosts as ssh and Ansible do", function () {
   /** The CLI without a controlling terminal (as from cron), in its own session. */
   const run = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
     new Promise((done) => {
+      // setsid: a session of its own, so no controlling terminal to ask on.
       execFile(
-        process.execPath,
-        [BIN, ...args],
+        "setsid",
+        ["-w", process.execPath, BIN, ...args],
         {
           cwd: work,
           env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, NO_COLOR: "1", ...PASSWORDS, ...env },
