@@ -20,12 +20,14 @@ import { parseHop } from "../../../src/transport/ssh-values.js";
 const CORPUS = fileURLToPath(new URL("../../fixtures/ssh-config/", import.meta.url));
 const haveSsh = spawnSync("ssh", ["-V"]).status === 0;
 const passwdHome = userInfo().homedir;
+/** ssh reads no ~/.ssh with -F; a HOME of its own all the same. */
+const privateHome = mkdtempSync(join(tmpdir(), "provision-ssh-home-"));
 
 /** `ssh -G` output as keyword -> values (identityfile repeats). */
 function sshG(config: string, host: string, options: string[]): Map<string, string[]> {
   const out = execFileSync("ssh", ["-G", "-F", config, ...options.flatMap((o) => ["-o", o]), host], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: passwdHome, SSH_AUTH_SOCK: "/agent/from-env" },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: privateHome, SSH_AUTH_SOCK: "/agent/from-env" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const map = new Map<string, string[]>();
