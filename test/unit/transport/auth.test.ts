@@ -84,7 +84,7 @@ describe("keys offered, in ssh's order", function () {
     const seen: string[] = [];
     for (;;) {
       const method = await new Promise<AnyAuthMethod | false>((resolve) =>
-        auth.handler([], false, resolve as (m: AnyAuthMethod) => void),
+        auth.handler([], false, (next) => resolve(next as AnyAuthMethod | false)),
       );
       if (method === false) return { seen, notes: auth.notes };
       if (method.type === "agent") {
