@@ -48,7 +48,7 @@ export function launchFor(become: boolean, user: string, password: Secret | unde
       command: "sudo -n -- /bin/sh -s",
       start: (script) => ({
         stdin: script,
-        finish: (stdout, stderr) => ({ stdout, stderr, ...sudoProblem(stderr, "password-required") }),
+        finish: (stdout, stderr) => ({ stdout, stderr, ...sudoProblem(stderr) }),
       }),
     };
   }
@@ -85,7 +85,7 @@ export function launchFor(become: boolean, user: string, password: Secret | unde
           const clean = stderr.split(PROMPT).join("");
           if (!ready) {
             const refused = prompts > 1 ? "password-refused" : undefined;
-            return { stdout, stderr: clean, ...sudoProblem(clean, refused) };
+            return { stdout, stderr: clean, ...(refused ? { problem: refused } : sudoProblem(clean)) };
           }
           return { stdout: stdout.slice(READY.length + 1), stderr: clean };
         },
@@ -94,14 +94,13 @@ export function launchFor(become: boolean, user: string, password: Secret | unde
   };
 }
 
-function sudoProblem(stderr: string, fallback: BecomeProblem | undefined): { problem?: BecomeProblem } {
+/** What went wrong with sudo itself, from its own messages (not from the script's stderr). */
+function sudoProblem(stderr: string): { problem?: BecomeProblem } {
   if (/not in the sudoers file|is not allowed to (execute|run sudo)/.test(stderr))
     return { problem: "not-allowed" };
-  if (/sudo: .*(command not found|not found)/.test(stderr) || /sh: .*sudo: not found/.test(stderr))
-    return { problem: "no-sudo" };
-  if (/sudo: .*password/i.test(stderr) || /incorrect password/i.test(stderr))
-    return { problem: fallback ?? "password-required" };
-  return fallback ? { problem: fallback } : {};
+  if (/^(\S*sh: .*)?sudo: (command )?not found/m.test(stderr)) return { problem: "no-sudo" };
+  if (/^sudo: .*password/im.test(stderr)) return { problem: "password-required" };
+  return {};
 }
 
 export function becomeProblemText(problem: BecomeProblem, where: string, user: string): string {

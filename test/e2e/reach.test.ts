@@ -94,9 +94,13 @@ describe("reaching hosts as ssh and Ansible do", function () {
         expect(text, `output shows base64 of "${secret}"`).to.not.include(core);
     }
   };
-  const inventory = (hosts: string, vars = "") => {
+  const inventory = (hosts: string) => {
     const file = join(work, `hosts-${++caseNo}.yaml`);
-    writeFileSync(file, `all:\n  vars:\n    mydomain: home.example\n${vars}  hosts:\n${hosts}`);
+    const indented = hosts.replace(/^/gm, "    ").trimEnd();
+    writeFileSync(
+      file,
+      `all:\n  vars:\n    mydomain: home.example\n  children:\n    home:\n      hosts:\n${indented}\n`,
+    );
     return file;
   };
   const accepted = async (host: string, log: string) =>

@@ -39,4 +39,13 @@ describe("the remote command that runs a script as root", () => {
     expect(launchFor(false, "root", undefined).command).to.include('"$(id -u)" != 0');
     expect(launchFor(true, "deploy", undefined).command).to.equal("sudo -n -- /bin/sh -s");
   });
+
+  it("does not mistake the script's own stderr for a sudo problem", () => {
+    const run = launchFor(true, "deploy", undefined).start("x");
+    expect(run.finish("", "postconf: warning: /etc/postfix/main.cf: unused parameter: x\n").problem).to.equal(
+      undefined,
+    );
+    expect(run.finish("", "sudo: a password is required\n").problem).to.equal("password-required");
+    expect(run.finish("", "bash: line 1: sudo: command not found\n").problem).to.equal("no-sudo");
+  });
 });
