@@ -17,7 +17,7 @@ import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
 import { factsReport } from "../report/facts.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 import { reachAll } from "./reach-hosts.js";
-import { askSecret, passphraseAsker, terminalAvailable } from "./terminal.js";
+import { passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
 import { reachJson, reachLog, reachText } from "../report/reach.js";
 import type { HostReach } from "../transport/ssh.js";
@@ -222,17 +222,11 @@ async function load(
     throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
   const resolver = createSecretResolver();
-  const asked = options.askBecomePass ? await askBecomePassword() : undefined;
+  const playbook = mode === "facts" || !playbookFile ? undefined : loadPlaybook(playbookFile);
   const reached = await reachAll(
     selected.map((name) => byName.get(name)!),
-    options.inventory,
-    {
-      ...(options.sshConfig !== undefined && { sshConfig: options.sshConfig }),
-      ...(options.hostKeyChecking && { hostKeyChecking: options.hostKeyChecking }),
-      ...(options.connectTimeout !== undefined && { connectTimeoutSeconds: options.connectTimeout }),
-    },
+    options,
     resolver,
-    asked,
   );
   const reach = { reach: reached.reach };
   // Reports name the address actually connected to (HostName from the ssh configuration, say).
@@ -240,11 +234,10 @@ async function load(
     const host = byName.get(name)!;
     byName.set(name, { ...host, connection: { ...host.connection, address: target.hostname.value } });
   }
-  if (mode === "facts" || !playbookFile) {
+  if (!playbook) {
     const jobs = selected.map((name) => ({ host: byName.get(name)! }));
     return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
   }
-  const playbook = loadPlaybook(playbookFile);
   const desired = await resolveDesired(playbook, inventory, selected, resolver);
   const { states } = desired;
   const warnings = [...reached.warnings, ...desired.warnings];
@@ -258,16 +251,6 @@ async function load(
     warnings,
     ...reach,
   };
-}
-
-async function askBecomePassword(): Promise<Secret> {
-  if (!terminalAvailable())
-    throw new InputError(
-      "--ask-become-pass needs a terminal; use become_password: { env | file | command } in the inventory",
-    );
-  const secret = await askSecret("BECOME password: ", "--ask-become-pass");
-  if (!secret) throw new InputError("no become password was given");
-  return secret;
 }
 
 function secretsOf(state: PostfixState): Secret[] {

@@ -4,6 +4,7 @@ import type { SecretResolver } from "../secrets/resolve.js";
 import { Secret } from "../secrets/secret.js";
 import { reachHost, type ReachFlags } from "../transport/reach.js";
 import type { HostReach } from "../transport/ssh.js";
+import { askSecret, terminalAvailable } from "./terminal.js";
 
 /**
  * Before any host is contacted: how every selected host is reached (inventory + ssh configuration) and
@@ -17,14 +18,28 @@ export interface ReachAll {
   warnings: string[];
 }
 
+/** The command line options this needs. */
+export interface ReachOptions {
+  inventory: string;
+  sshConfig?: string;
+  hostKeyChecking?: ReachFlags["hostKeyChecking"];
+  connectTimeout?: number;
+  /** --ask-become-pass: asked once, used by hosts whose inventory gives no become_password. */
+  askBecomePass?: boolean;
+}
+
 export async function reachAll(
   hosts: readonly InventoryHost[],
-  inventoryFile: string,
-  flags: ReachFlags,
+  options: ReachOptions,
   resolver: SecretResolver,
-  /** --ask-become-pass: asked once, used by hosts whose inventory gives no become_password. */
-  askedBecomePassword?: Secret,
 ): Promise<ReachAll> {
+  const inventoryFile = options.inventory;
+  const flags: ReachFlags = {
+    ...(options.sshConfig !== undefined && { sshConfig: options.sshConfig }),
+    ...(options.hostKeyChecking && { hostKeyChecking: options.hostKeyChecking }),
+    ...(options.connectTimeout !== undefined && { connectTimeoutSeconds: options.connectTimeout }),
+  };
+  const askedBecomePassword = options.askBecomePass ? await askBecomePassword() : undefined;
   const reach = new Map<string, HostReach>();
   const secrets: Secret[] = askedBecomePassword ? [askedBecomePassword] : [];
   const warnings: string[] = [];
@@ -63,4 +78,14 @@ export async function reachAll(
   }
   if (errors.length > 0) throw new InputErrors(errors);
   return { reach, secrets, warnings };
+}
+
+async function askBecomePassword(): Promise<Secret> {
+  if (!terminalAvailable())
+    throw new InputError(
+      "--ask-become-pass needs a terminal; use become_password: { env | file | command } in the inventory",
+    );
+  const secret = await askSecret("BECOME password: ", "--ask-become-pass");
+  if (!secret) throw new InputError("no become password was given");
+  return secret;
 }
