@@ -19,7 +19,8 @@ import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 import { reachAll } from "./reach-hosts.js";
 import { passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
-import { reachJson, reachLog, reachText } from "../report/reach.js";
+import { reachLog } from "../report/reach.js";
+import { hostsReport } from "./hosts-report.js";
 import type { HostReach } from "../transport/ssh.js";
 
 /**
@@ -150,13 +151,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       const loaded = await load("facts", undefined, options);
       redact = createRedactor(loaded.secrets);
       for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
-      const rows = loaded.jobs.map(({ host }) => ({
-        name: host.name,
-        become: host.connection.become,
-        becomeFrom: host.origins?.become ?? "default",
-        reach: loaded.reach.get(host.name)!,
-      }));
-      out(options.json ? reachJson(rows) : reachText(rows));
+      out(
+        await hostsReport(
+          loaded.jobs.map((j) => j.host),
+          loaded.reach,
+          Boolean(options.json),
+        ),
+      );
     });
 
   try {

@@ -13,6 +13,8 @@ export interface ReachRow {
   /** Where `become` was set ("default" when not). */
   becomeFrom: string;
   reach: HostReach;
+  /** The keys the target's ssh-agent holds (offered first), by agent socket. */
+  agentKeys: Map<string, string[]>;
 }
 
 interface Field {
@@ -20,7 +22,7 @@ interface Field {
   from: string;
 }
 
-function fields(target: SshTarget): Record<string, Field> {
+function fields(target: SshTarget, agents: Map<string, string[]>): Record<string, Field> {
   const of = <T>(s: Sourced<T>, value: Field["value"] = s.value as Field["value"]): Field => ({
     value,
     from: s.origin,
@@ -35,6 +37,9 @@ function fields(target: SshTarget): Record<string, Field> {
       from: target.jumpSpec.origin,
     },
     agent: of(target.identityAgent, target.identityAgent.value ?? null),
+    ...(target.identityAgent.value !== undefined && {
+      agent_keys: { value: agents.get(target.identityAgent.value) ?? [], from: "ssh-agent" },
+    }),
     identity_files: { value: keys, from: target.identityFiles.origin },
     identities_only: of(target.identitiesOnly),
     known_hosts: of(target.knownHostsFiles),
@@ -56,9 +61,9 @@ function secrets(row: ReachRow): Record<string, Field> {
 export function reachJson(rows: ReachRow[]): string {
   const hosts = rows.map((row) => ({
     name: row.name,
-    ...fields(row.reach.target),
+    ...fields(row.reach.target, row.agentKeys),
     ...secrets(row),
-    jump_hosts: row.reach.target.jumps.map((j) => ({ name: j.name, ...fields(j) })),
+    jump_hosts: row.reach.target.jumps.map((j) => ({ name: j.name, ...fields(j, row.agentKeys) })),
   }));
   return JSON.stringify({ hosts }, null, 2) + "\n";
 }
@@ -76,9 +81,12 @@ export function reachText(rows: ReachRow[]): string {
   return (
     rows
       .map((row) => {
-        const lines = [row.name, ...render({ ...fields(row.reach.target), ...secrets(row) }, "  ")];
+        const lines = [
+          row.name,
+          ...render({ ...fields(row.reach.target, row.agentKeys), ...secrets(row) }, "  "),
+        ];
         for (const jump of row.reach.target.jumps)
-          lines.push(`  jump host ${jump.name}:`, ...render(fields(jump), "    "));
+          lines.push(`  jump host ${jump.name}:`, ...render(fields(jump, row.agentKeys), "    "));
         return lines.join("\n");
       })
       .join("\n\n") + "\n"

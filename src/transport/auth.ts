@@ -96,15 +96,7 @@ async function plan(
       files.push(file);
     }
   }
-  let agentKeys: ParsedKey[] = [];
-  if (agent) {
-    agentKeys = await new Promise<ParsedKey[]>((resolve) =>
-      agent.getIdentities((error, keys) => {
-        if (error) notes.push(`ssh-agent at ${socket} cannot be used: ${error.message}`);
-        resolve(error ? [] : ((keys ?? []) as ParsedKey[]));
-      }),
-    );
-  }
+  const agentKeys = agent ? await identities(agent, socket!, notes) : [];
   const inAgent = (file: KeyFile) =>
     agentKeys.find((k) => file.publicKey && k.getPublicSSH().equals(file.publicKey));
   const attempts: Attempt[] = [];
@@ -118,6 +110,22 @@ async function plan(
   }
   for (const file of files) if (!inAgent(file)) attempts.push({ kind: "file", file });
   return attempts;
+}
+
+function identities(agent: Agent, socket: string, notes: string[]): Promise<ParsedKey[]> {
+  return new Promise((resolve) =>
+    agent.getIdentities((error, keys) => {
+      if (error) notes.push(`ssh-agent at ${socket} cannot be used: ${error.message}`);
+      resolve(error ? [] : ((keys ?? []) as ParsedKey[]));
+    }),
+  );
+}
+
+/** The agent's keys as offered ("ssh-ed25519 SHA256:... (comment)"), or why it cannot be asked. */
+export async function agentKeys(socket: string): Promise<string[]> {
+  const notes: string[] = [];
+  const keys = await identities(new OpenSSHAgent(socket), socket, notes);
+  return [...keys.map((k) => describeKey(k.getPublicSSH(), k.comment)), ...notes];
 }
 
 async function unlock(file: KeyFile, options: AuthOptions, notes: string[]): Promise<ParsedKey | undefined> {

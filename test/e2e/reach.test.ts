@@ -331,6 +331,11 @@ describe("reaching hosts as ssh and Ansible do", function () {
       });
       expect(unnamed.code, unnamed.stdout + unnamed.stderr).to.equal(0);
       expect(unnamed.stderr).to.match(/offering agent key ssh-ed25519 SHA256:\S+ \(encrypted\)/);
+      const hosts = await run(["hosts", "-i", nasOnly(", ssh_user: root")], {
+        ...bare,
+        SSH_AUTH_SOCK: socket,
+      });
+      expect(hosts.stdout).to.match(/agent_keys +ssh-ed25519 SHA256:\S+ \(encrypted\) +\(ssh-agent\)/);
     });
 
     it("no agent and no terminal: a clear error naming the key and what would unlock it", async () => {
