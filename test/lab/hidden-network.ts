@@ -1,19 +1,20 @@
 // A second lab network that the machine running the tests has no route to: hosts moved onto it are
 // reachable only through a jump host plugged into both networks, as machines behind a bastion are.
-// 198.19.0.0/16 is the other half of the RFC 2544 benchmarking range the lab uses; the root namespace
-// gets no address on this bridge, so connecting to it from the machine fails with "network unreachable".
+// It is 198.19.254.0/24, in the other half of the RFC 2544 benchmarking range the lab uses (198.19.0.0/16
+// may carry other lab hosts, e.g. the systemd ones, which must not be shadowed). The root namespace gets no
+// address on this bridge: from the machine, connecting to it fails (no route, or no answer).
 import { exec, must } from "./exec.js";
 import type { Lab } from "./lab.js";
 import { netnsName, PREFIX, vethName } from "./network.js";
 
 export const HIDDEN_BRIDGE = `${PREFIX}1`;
-const HIDDEN_PREFIX = "198.19";
+const HIDDEN_NET = "198.19.254";
 
-/** The address a host gets on the hidden network: 198.19.<same last two octets as on the lab network>. */
+/** The address a host gets on the hidden network: 198.19.254.<its index + 1>. */
 export function hiddenAddress(lab: Lab, host: string): string {
-  const address = lab.hosts.find((h) => h.name === host)?.address;
-  if (!address) throw new Error(`no lab host ${host}`);
-  return address.replace(/^198\.18\./, `${HIDDEN_PREFIX}.`);
+  const index = lab.hosts.findIndex((h) => h.name === host);
+  if (index < 0 || index > 250) throw new Error(`no lab host ${host} that fits the hidden network`);
+  return `${HIDDEN_NET}.${index + 1}`;
 }
 
 export async function createHiddenNetwork(): Promise<void> {
@@ -28,7 +29,7 @@ export async function hideHost(lab: Lab, host: string): Promise<string> {
   const address = hiddenAddress(lab, host);
   await must("ip", ["link", "set", vethName(index), "nomaster"]);
   await must("ip", ["link", "set", vethName(index), "master", HIDDEN_BRIDGE]);
-  await must("ip", ["-n", netnsName(host), "addr", "add", `${address}/16`, "dev", "eth0"]);
+  await must("ip", ["-n", netnsName(host), "addr", "add", `${address}/24`, "dev", "eth0"]);
   await startSshd(lab, host, address);
   return address;
 }
@@ -40,7 +41,7 @@ export async function bridgeHost(lab: Lab, host: string): Promise<string> {
   const veth = `${PREFIX}j${index}`;
   await must("ip", ["link", "add", veth, "type", "veth", "peer", "name", "eth1", "netns", netnsName(host)]);
   await must("ip", ["link", "set", veth, "master", HIDDEN_BRIDGE, "up"]);
-  await must("ip", ["-n", netnsName(host), "addr", "add", `${address}/16`, "dev", "eth1"]);
+  await must("ip", ["-n", netnsName(host), "addr", "add", `${address}/24`, "dev", "eth1"]);
   await must("ip", ["-n", netnsName(host), "link", "set", "eth1", "up"]);
   return address;
 }
