@@ -1,13 +1,13 @@
-// `npm run bench`: wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on
-// 1, 5, 10 and 25 lab hosts, with the SSH connections and remote commands each host cost. Needs root.
+// `npm run bench`: first the unit-level benchmark of a 100,000-entry table (bench-table.ts, no lab),
+// then the wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on 1, 5, 10
+// and 25 lab hosts, with the SSH connections and remote commands each host cost (needs root and the lab).
+// `npm run bench -- --unit` runs only the first part.
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
-import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
+import { benchLargeTable } from "./bench-table.js";
+import { BIN, labWorkspace } from "./lab-workspace.js";
 
-const BIN = join(REPO, "bin", "provision.js");
 const SIZES = [1, 5, 10, 25];
 
 interface HostJson {
@@ -48,7 +48,14 @@ function perHost(hosts: HostJson[]): string {
   return `${[...conns].join("/")} conn, ${[...cmds].join("/")} cmds`;
 }
 
+function machine(): string {
+  return `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+}
+
 async function main(): Promise<void> {
+  console.log([machine(), "", ...(await benchLargeTable())].join("\n"));
+  if (process.argv.includes("--unit")) return;
+
   const reason = labUnavailableReason();
   if (reason) throw new Error(`the benchmark runs on lab hosts and ${reason}`);
   const names = Array.from({ length: Math.max(...SIZES) }, (_, i) => `h${String(i + 1).padStart(2, "0")}`);
@@ -57,11 +64,7 @@ async function main(): Promise<void> {
   const lab = await startLab({ hosts: names, relays: SOHO_RELAYS, log: () => undefined });
   console.error(`lab up in ${((Date.now() - labStarted) / 1000).toFixed(1)} s`);
   try {
-    const dir = join(lab.dir, "bench");
-    mkdirSync(dir, { recursive: true });
-    const env = labHome(dir);
-    const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
-    const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
+    const { env, inventory, playbook } = labWorkspace(lab, "bench");
 
     const rows: string[] = [];
     for (const size of SIZES) {
@@ -82,7 +85,8 @@ async function main(): Promise<void> {
     }
     console.log(
       [
-        `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, default --forks 10`,
+        "",
+        `${machine()}, default --forks 10`,
         "",
         "| hosts | apply (s) | per host           | check (s) | per host           |",
         "|------:|----------:|--------------------|----------:|--------------------|",

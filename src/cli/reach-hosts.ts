@@ -20,7 +20,6 @@ export interface ReachAll {
 
 /** The command line options this needs. */
 export interface ReachOptions {
-  inventory: string;
   sshConfig?: string;
   hostKeyChecking?: ReachFlags["hostKeyChecking"];
   connectTimeout?: number;
@@ -33,7 +32,6 @@ export async function reachAll(
   options: ReachOptions,
   resolver: SecretResolver,
 ): Promise<ReachAll> {
-  const inventoryFile = options.inventory;
   const flags: ReachFlags = {
     ...(options.sshConfig !== undefined && { sshConfig: options.sshConfig }),
     ...(options.hostKeyChecking && { hostKeyChecking: options.hostKeyChecking }),
@@ -56,10 +54,7 @@ export async function reachAll(
   };
   for (const host of hosts) {
     try {
-      const reached = reachHost(host.name, host.connection, flags, undefined, {
-        file: inventoryFile,
-        origins: host.origins ?? {},
-      });
+      const reached = reachHost(host.name, host.connection, flags, undefined, host.origins);
       const becomePassword =
         (await secret(host.connection.becomePassword, "become password")) ?? askedBecomePassword;
       const keyPassphrase = await secret(host.connection.keyPassphrase, "key passphrase");

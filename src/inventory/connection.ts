@@ -1,17 +1,17 @@
 import type { InputError } from "../errors.js";
 import { expandHome } from "../home-path.js";
 import type { SecretRef } from "../secrets/resolve.js";
-import { formatPath, type YamlFile, type YamlPath } from "../yaml/yaml-file.js";
-import type { VarsLayer } from "./groups.js";
 import type { ConnectionSpec, SecretSetting } from "./host.js";
-import { CONNECTION_VARS } from "./schema.js";
+import type { VarsLayer, VarsOrigin } from "./layer.js";
+import { CONNECTION_TYPES, CONNECTION_VARS } from "./schema.js";
 import { renderTemplate, TemplateError, type Vars } from "./template.js";
 
 type Field = keyof typeof CONNECTION_VARS;
 
 interface Setting {
   value: unknown;
-  path: YamlPath;
+  name: string;
+  origin: VarsOrigin;
 }
 
 export interface ConnectionDefaults {
@@ -30,10 +30,9 @@ export function connectionFor(
   layers: readonly VarsLayer[],
   vars: Vars,
   defaults: ConnectionDefaults,
-  yaml: YamlFile,
   errors: InputError[],
 ): ConnectionSpec {
-  const settings = collectSettings(layers, yaml, errors);
+  const settings = collectSettings(layers, errors);
   const text = (field: Field): string | undefined => {
     const setting = settings.get(field);
     if (typeof setting?.value !== "string") return undefined;
@@ -41,28 +40,29 @@ export function connectionFor(
       return String(renderTemplate(setting.value, [vars]));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      errors.push(yaml.error(setting.path, `${error.message} (host ${name})`));
+      errors.push(setting.origin.error(setting.name, `${error.message} (host ${name})`));
       return undefined;
     }
   };
   const keyFile = text("keyFile");
   const knownHostsFile = text("knownHostsFile");
-  const hostKeyChecking = settings.get("hostKeyChecking")?.value as ConnectionSpec["hostKeyChecking"];
+  // Each layer's values were checked against these types where they were read; here they are converted.
+  const port = CONNECTION_TYPES.port.safeParse(settings.get("port")?.value).data;
+  const become = CONNECTION_TYPES.become.safeParse(settings.get("become")?.value).data;
+  const hostKeyChecking = CONNECTION_TYPES.hostKeyChecking.safeParse(
+    settings.get("hostKeyChecking")?.value,
+  ).data;
   const sshConfig = text("sshConfig");
   const jump = text("jump");
-  const origins = connectionOrigins(layers, yaml);
   const sshArgs = (["sshCommonArgs", "sshExtraArgs"] as const).flatMap((field) => {
     const value = text(field);
     const setting = settings.get(field);
-    return value && setting
-      ? [{ variable: String(setting.path.at(-1)), text: value, origin: origins[field]! }]
-      : [];
+    return value && setting ? [{ variable: setting.name, text: value, origin: where(setting) }] : [];
   });
   const secret = (field: "keyPassphrase" | "becomePassword"): SecretSetting | undefined => {
     const setting = settings.get(field);
     if (setting === undefined) return undefined;
-    const location = yaml.locate(setting.path);
-    const site = { location, path: formatPath(setting.path) };
+    const site = { location: setting.origin.locate(setting.name), path: setting.name };
     if (typeof setting.value !== "string") return { ref: setting.value as SecretRef, site };
     const literal = text(field);
     return literal === undefined ? undefined : { ref: { literal }, site };
@@ -71,11 +71,10 @@ export function connectionFor(
   const becomePassword = secret("becomePassword");
   return {
     address: text("address") ?? name,
-    // The schema has already checked and converted port, become and hostKeyChecking.
-    port: (settings.get("port")?.value as number | undefined) ?? 22,
+    port: port ?? 22,
     user: text("user") ?? defaults.user,
     ...(keyFile !== undefined && { keyFile: expandHome(keyFile, defaults.home) }),
-    become: (settings.get("become")?.value as boolean | undefined) ?? false,
+    become: become ?? false,
     ...(knownHostsFile !== undefined && { knownHostsFile: expandHome(knownHostsFile, defaults.home) }),
     ...(hostKeyChecking !== undefined && { hostKeyChecking }),
     ...(sshConfig !== undefined && { sshConfig: expandHome(sshConfig, defaults.home) }),
@@ -86,12 +85,20 @@ export function connectionFor(
   };
 }
 
+/** FILE:LINE of every connection setting a host's layers give, by field (absent = not given). */
+export function connectionOrigins(layers: readonly VarsLayer[]): Record<string, string> {
+  const origins: Record<string, string> = {};
+  for (const [field, setting] of collectSettings(layers, [])) origins[field] = where(setting);
+  return origins;
+}
+
+function where(setting: Setting): string {
+  const { file, line } = setting.origin.locate(setting.name);
+  return line > 0 ? `${file}:${line}` : file;
+}
+
 /** The last setting of each field over the layers; a map giving two synonyms differently is an error. */
-function collectSettings(
-  layers: readonly VarsLayer[],
-  yaml: YamlFile,
-  errors: InputError[],
-): Map<Field, Setting> {
+function collectSettings(layers: readonly VarsLayer[], errors: InputError[]): Map<Field, Setting> {
   const settings = new Map<Field, Setting>();
   for (const layer of layers) {
     for (const [field, names] of Object.entries(CONNECTION_VARS) as [Field, readonly string[]][]) {
@@ -100,24 +107,11 @@ function collectSettings(
       if (first === undefined) continue;
       for (const other of others) {
         if (layer.vars[other] !== layer.vars[first]) {
-          errors.push(
-            yaml.error([...layer.path, other], `conflicts with ${first} in the same map`, { atKey: true }),
-          );
+          errors.push(layer.origin.error(other, `conflicts with ${first} in the same map`, { atKey: true }));
         }
       }
-      settings.set(field, { value: layer.vars[first], path: [...layer.path, first] });
+      settings.set(field, { value: layer.vars[first], name: first, origin: layer.origin });
     }
   }
-
   return settings;
-}
-
-/** FILE:LINE of every connection setting a host's layers give, by field (absent = not given). */
-export function connectionOrigins(layers: readonly VarsLayer[], yaml: YamlFile): Record<string, string> {
-  const origins: Record<string, string> = {};
-  for (const [field, { path }] of collectSettings(layers, yaml, [])) {
-    const { file, line } = yaml.locate(path);
-    origins[field] = `${file}:${line}`;
-  }
-  return origins;
 }

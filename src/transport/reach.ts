@@ -44,10 +44,9 @@ export function reachHost(
   spec: ConnectionSpec,
   flags: ReachFlags,
   base: Omit<TargetEnvironment, "files"> = machineEnvironment([]),
-  inventory?: { file: string; origins: Record<string, string> },
+  /** FILE:LINE of each connection variable the inventory gives (InventoryHost.origins). */
+  origins: Record<string, string> = {},
 ): Reached {
-  const origins = inventory?.origins ?? {};
-  const inventoryFile = inventory?.file;
   const lines: ConfigLine[] = [];
   const warnings: string[] = [];
   const add = (keyword: string, value: string | undefined, origin: string | undefined) => {
@@ -77,7 +76,7 @@ export function reachHost(
     lines.push(...parsed.lines);
     warnings.push(...parsed.warnings);
   }
-  const explicit = flags.sshConfig ?? configPath(spec.sshConfig, inventoryFile);
+  const explicit = flags.sshConfig ?? configPath(spec.sshConfig, origins.sshConfig);
   const environment = { ...base, files: configFiles(base.home, explicit) };
   const target = resolveTarget(
     { name, host: spec.address, commandLine: lines, ...(origins.address && { hostOrigin: origins.address }) },
@@ -86,8 +85,8 @@ export function reachHost(
   return { target, warnings: [...warnings, ...target.warnings] };
 }
 
-/** The inventory's ssh_config, relative to the inventory's directory. */
-function configPath(path: string | undefined, inventoryFile: string | undefined): string | undefined {
-  if (path === undefined || isAbsolute(path) || inventoryFile === undefined) return path;
-  return resolve(dirname(inventoryFile), path);
+/** The inventory's ssh_config, relative to the directory of the file that sets it. */
+function configPath(path: string | undefined, origin: string | undefined): string | undefined {
+  if (path === undefined || isAbsolute(path) || origin === undefined) return path;
+  return resolve(dirname(origin.replace(/:\d+$/, "")), path);
 }

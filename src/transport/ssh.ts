@@ -1,9 +1,10 @@
 import { NodeSSH } from "node-ssh";
 import type { ConnectionSpec } from "../inventory/host.js";
 import type { Secret } from "../secrets/secret.js";
-import { HostError, UnreachableError } from "../errors.js";
+import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
 import { becomeProblemText, launchFor } from "./become.js";
 import { connectTarget, describe } from "./connect.js";
+import { execWithStdin, formatBytes, OutputLimitError, type ExecConnection } from "./exec.js";
 import { reachHost } from "./reach.js";
 import type { HostKeyChecking, SshTarget } from "./ssh-target.js";
 
@@ -64,15 +65,16 @@ export async function openSession(
     target: reachHost(hostName, spec, { connectTimeoutSeconds: options.connectTimeoutMs / 1000 }).target,
   };
   const { target } = reach;
-  const connection = await connectTarget(hostName, target, {
+  const session = await connectTarget(hostName, target, {
     ...(options.hostKeyChecking && { hostKeyChecking: options.hostKeyChecking }),
     ...(reach.keyPassphrase && { keyPassphrase: reach.keyPassphrase }),
     ...(options.askPassphrase && { ask: options.askPassphrase }),
     ...(options.log && { log: options.log }),
   });
-  const ssh: NodeSSH = connection.ssh;
+  const ssh: NodeSSH = session.ssh;
   const where = describe(target);
   const launch = launchFor(spec.become, target.user.value, reach.becomePassword);
+  const connection = ssh.connection as unknown as ExecConnection;
 
   let commandCount = 0;
   return {
@@ -85,17 +87,19 @@ export async function openSession(
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new HostError(hostName, `${what} timed out after ${options.commandTimeoutMs} ms`)),
+          () =>
+            reject(
+              new CommandTimeoutError(
+                hostName,
+                `${what} timed out after ${options.commandTimeoutMs / 1000} s`,
+              ),
+            ),
           options.commandTimeoutMs,
         );
       });
       try {
         const run = launch.start(script);
-        const { stdin, onStdout, onStderr } = run;
-        const raw = await Promise.race([
-          ssh.execCommand(launch.command, { stdin, onStdout, onStderr, noTrim: true }),
-          timeout,
-        ]);
+        const raw = await Promise.race([execWithStdin(connection, launch.command, run), timeout]);
         const result = { ...raw, ...run.finish(raw.stdout, raw.stderr) };
         if (result.code === null && result.signal === null && !ssh.isConnected()) {
           throw new UnreachableError(hostName, `connection to ${where} lost during ${what}`);
@@ -110,13 +114,20 @@ export async function openSession(
         };
       } catch (error) {
         if (error instanceof HostError || error instanceof UnreachableError) throw error;
+        if (error instanceof OutputLimitError) {
+          throw new HostError(
+            hostName,
+            `${what}: ${error.message}; provision reads at most ${formatBytes(error.limit)} per command ` +
+              `and stopped there (a file it reads, main.cf or a table in /etc/postfix, is probably far too large)`,
+          );
+        }
         throw new UnreachableError(hostName, `${what} on ${where} failed: ${errorText(error)}`);
       } finally {
         clearTimeout(timer);
       }
     },
     close() {
-      connection.close();
+      session.close();
     },
   };
 }

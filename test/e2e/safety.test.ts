@@ -233,7 +233,7 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
       await waitOnHost(
         l,
         "cut",
-        "! ls -d /etc/postfix/.provision-run.* >/dev/null 2>&1 && flock -n /run/provision.lock true",
+        "! ls -d /etc/postfix/.provision-run.* >/dev/null 2>&1 && flock -n /run/provision/lock true",
       );
 
       const isTarget =

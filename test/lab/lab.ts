@@ -1,17 +1,18 @@
 // Real "home hosts" on this machine for end-to-end tests, the demo and the benchmark: each host has its
 // own sshd and its own Debian "Local only" Postfix, and SMTP relays that demand AUTH stand in for ISPs.
-// Production code never imports this; see /work/shared/LAB.md for the recipe it implements.
+// Production code never imports this; see LAB.md in the project's shared notes for the recipe it implements.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { must, sleep } from "./exec.js";
-import { LabHostRuntime, type StopMode } from "./host.js";
+import { INIT_NAME, LabHostRuntime, type StopMode } from "./host.js";
 import {
   createBridge,
   destroyNetwork,
   hostAddressFor,
+  LAB_SLOT,
   leftovers,
   MAX_HOSTS,
   PREFIX,
@@ -77,9 +78,9 @@ export interface Lab {
  * sender-dependent providers, and the translator's foo.bar.com. Demo, benchmark and tests share them.
  */
 /**
- * What the relays accept. Not dictionary words (the CLI masks every secret value wherever it appears in
- * its output, so "password" would also mask "smtp_sasl_password_maps"), and with a colon, a `#` and
- * inner spaces, which Postfix allows in the password part of sasl_passwd.
+ * What the relays accept. Not dictionary words (the CLI masks a secret value wherever it stands as a word
+ * of its own in its output, so "password" would also mask that word in messages), and with a colon, a
+ * `#` and inner spaces, which Postfix allows in the password part of sasl_passwd.
  */
 export const LAB_PASSWORDS = {
   isp: "isp-Pa55:with#hash",
@@ -129,7 +130,7 @@ export const SOHO_RELAYS: RelaySpec[] = [
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_LAB_DIR = join(REPO_ROOT, ".lab");
 /** Machine-wide: namespaces and the bridge are global, so only one lab may run at a time. */
-const LOCK_FILE = "/run/provision-lab.lock";
+const LOCK_FILE = `/run/provision-lab${LAB_SLOT === 0 ? "" : `-${LAB_SLOT}`}.lock`;
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/;
 /** Hosts booted at once; beyond this the machine's few CPUs only thrash. */
 const BOOT_CONCURRENCY = 8;
@@ -437,7 +438,7 @@ export async function labLeftovers(): Promise<string[]> {
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.startsWith("lab-init")) inits.push(`process ${entry} (lab-init)`);
+    if (cmdline.startsWith(INIT_NAME)) inits.push(`process ${entry} (${INIT_NAME})`);
   }
   return [...(await leftovers()), ...inits];
 }
