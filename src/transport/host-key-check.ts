@@ -1,8 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import {
   fingerprint,
-  hostToken,
+  removeKeyCommand,
   knownHostsLine,
   parseKnownHosts,
   recordedKeyTypes,
@@ -100,7 +101,7 @@ function refusalText(
       return (
         `HOST KEY OF ${where} HAS CHANGED: it now presents ${fingerprint(key)}, which does not match ` +
         `${file}:${"line" in verdict ? verdict.line : 0}. Someone may be intercepting the connection, or the host was reinstalled. ` +
-        `If you are sure, remove the old entry (ssh-keygen -R ${port === 22 ? host : `'${hostToken(host, port)}'`}) and try again`
+        `If you are sure, remove the old entry (${removeKeyCommand(host, port, file, join(homedir(), ".ssh", "known_hosts"))}) and try again`
       );
     default:
       return (
