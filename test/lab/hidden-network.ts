@@ -1,16 +1,16 @@
 // A second lab network that the machine running the tests has no route to: hosts moved onto it are
 // reachable only through a jump host plugged into both networks, as machines behind a bastion are.
-// It is 198.19.254.0/24, in the other half of the RFC 2544 benchmarking range the lab uses (198.19.0.0/16
-// may carry other lab hosts, e.g. the systemd ones, which must not be shadowed). The root namespace gets no
-// address on this bridge: from the machine, connecting to it fails (no route, or no answer).
+// It is x.x.254.0/24 in the other lab slot's half of the RFC 2544 benchmarking range (198.19.254.0/24
+// for slot 0), far above that slot's host addresses. The root namespace gets no address on this bridge:
+// from the machine, connecting to it fails (no route, or no answer when the other slot's lab is up).
 import { exec, must } from "./exec.js";
 import type { Lab } from "./lab.js";
-import { netnsName, PREFIX, vethName } from "./network.js";
+import { NET, netnsName, PREFIX, vethName } from "./network.js";
 
 export const HIDDEN_BRIDGE = `${PREFIX}1`;
-const HIDDEN_NET = "198.19.254";
+const HIDDEN_NET = NET === "198.18" ? "198.19.254" : "198.18.254";
 
-/** The address a host gets on the hidden network: 198.19.254.<its index + 1>. */
+/** The address a host gets on the hidden network: <HIDDEN_NET>.<its index + 1>. */
 export function hiddenAddress(lab: Lab, host: string): string {
   const index = lab.hosts.findIndex((h) => h.name === host);
   if (index < 0 || index > 250) throw new Error(`no lab host ${host} that fits the hidden network`);
