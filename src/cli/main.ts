@@ -18,6 +18,12 @@ import { failedCheckMetrics, prometheusMetrics, writePromFile } from "../report/
 import { processInterrupts, watchInterrupts, type Interrupts } from "./interrupt.js";
 import { RunProgress } from "./progress.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
+import { reachAll } from "./reach-hosts.js";
+import { passphraseAsker, terminalAvailable } from "./terminal.js";
+import { version } from "./version.js";
+import { reachLog } from "../report/reach.js";
+import { hostsReport } from "./hosts-report.js";
+import type { HostReach } from "../transport/ssh.js";
 
 /**
  * The command line. `run(argv)` returns the exit code instead of exiting, so tests can call it in
@@ -54,9 +60,13 @@ interface CommonOptions {
   forks: number;
   /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
   hostKeyChecking?: HostKeyChecking;
-  connectTimeout: number;
+  /** Undefined when not given: the ssh configuration's ConnectTimeout, else 15. */
+  connectTimeout?: number;
   commandTimeout: number;
   lockTimeout: number;
+  sshConfig?: string;
+  askBecomePass?: boolean;
+  verbose?: boolean;
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -70,6 +80,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   const program = new Command("provision")
     .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
     .addHelpText("after", EXIT_CODES_HELP)
+    .version(version(), "--version", "print the version of provision")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError();
@@ -90,14 +101,27 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
           "unknown host keys: refuse (strict) or record (accept-new); default: inventory host_key_checking, else strict",
         ).choices(["strict", "accept-new"]),
       )
-      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
+      .option(
+        "--connect-timeout <seconds>",
+        "SSH connect timeout (default: ssh config ConnectTimeout, else 15)",
+        positiveInt,
+      )
       .option(
         "--command-timeout <seconds>",
         "give up waiting for one remote command after this long (plus --lock-timeout)",
         positiveInt,
         120,
       )
-      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
+      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60)
+      .option(
+        "--ssh-config <file>",
+        "OpenSSH client configuration instead of ~/.ssh/config and /etc/ssh/ssh_config",
+      )
+      .option("-K, --ask-become-pass", "ask for the sudo password (become) once, on the terminal")
+      .option(
+        "-v, --verbose",
+        "log the connection steps (ssh configuration, jump hosts, keys offered) on stderr",
+      );
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
     const promFile = mode === "check" ? options.promFile : undefined;
@@ -122,6 +146,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       throw error;
     }
     if (!options.quiet) for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+    if (options.verbose) for (const line of reachLog(loaded.reach)) err(`provision: ${line}\n`);
     const report = { diff: Boolean(options.diff), color: io.color, quiet: Boolean(options.quiet) };
     const live = Boolean(io.live) && !options.json && !options.quiet;
     const columns = io.columns ?? (() => 80);
@@ -129,9 +154,11 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const interrupt = watchInterrupts(mode, io.interrupts, progress);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
-      connectTimeoutMs: options.connectTimeout * 1000,
       commandTimeoutMs: options.commandTimeout * 1000,
       hostKeyChecking: options.hostKeyChecking,
+      reach: loaded.reach,
+      ...(terminalAvailable() && { askPassphrase: passphraseAsker() }),
+      ...(options.verbose && { log: (line: string) => err(`provision: ${line}\n`) }),
       forks: options.forks,
       lockWaitSeconds: options.lockTimeout,
       pause,
@@ -163,6 +190,23 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   common(program.command("facts"))
     .description("show each host's Postfix version, table types and postconf -n")
     .action((options: CommonOptions & Extra) => execute("facts", undefined, options));
+
+  common(program.command("hosts"))
+    .description(
+      "show how each host will be reached (address, port, user, jump hosts, keys, known_hosts), and why",
+    )
+    .action(async (options: CommonOptions & Extra) => {
+      const loaded = await load("facts", undefined, options);
+      redactor = createRedactor(loaded.secrets);
+      for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+      out(
+        await hostsReport(
+          loaded.jobs.map((j) => j.host),
+          loaded.reach,
+          Boolean(options.json),
+        ),
+      );
+    });
 
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -215,6 +259,7 @@ interface Loaded {
   jobs: HostJob[];
   secrets: Secret[];
   warnings: string[];
+  reach: Map<string, HostReach>;
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
@@ -231,19 +276,39 @@ async function load(
   if (selected.length === 0)
     throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${inventory.file}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
-  if (mode === "facts" || !playbookFile) {
-    return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
+  const resolver = createSecretResolver();
+  const playbook = mode === "facts" || !playbookFile ? undefined : loadPlaybook(playbookFile);
+  const reached = await reachAll(
+    selected.map((name) => byName.get(name)!),
+    options,
+    resolver,
+  );
+  const reach = { reach: reached.reach };
+  // Reports name the address actually connected to (HostName from the ssh configuration, say).
+  for (const [name, { target }] of reached.reach) {
+    const host = byName.get(name)!;
+    byName.set(name, { ...host, connection: { ...host.connection, address: target.hostname.value } });
   }
-  const playbook = loadPlaybook(playbookFile);
+  if (!playbook) {
+    const jobs = selected.map((name) => ({ host: byName.get(name)! }));
+    return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
+  }
   // check goes on without a password it cannot get (a timer has no secrets): it compares all else.
-  const { states, warnings } = await resolveDesired(playbook, inventory, selected, createSecretResolver(), {
+  const desired = await resolveDesired(playbook, inventory, selected, resolver, {
     allowUnresolved: mode === "check",
   });
+  const { states } = desired;
+  const warnings = [...reached.warnings, ...desired.warnings];
   const jobs = selected
     .filter((name) => states.has(name))
     .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
   if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
-  return { jobs, secrets: [...states.values()].flatMap(secretsOf), warnings };
+  return {
+    jobs,
+    secrets: [...reached.secrets, ...[...states.values()].flatMap(secretsOf)],
+    warnings,
+    ...reach,
+  };
 }
 
 function secretsOf(state: PostfixState): Secret[] {
