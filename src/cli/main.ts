@@ -12,10 +12,11 @@ import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
 import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
 import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
-import { textReport } from "../report/text.js";
 import { jsonDocument } from "../report/json.js";
 import { jsonText } from "../report/terminal.js";
-import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
+import { failedCheckMetrics, prometheusMetrics, writePromFile } from "../report/prometheus.js";
+import { processInterrupts, watchInterrupts, type Interrupts } from "./interrupt.js";
+import { RunProgress } from "./progress.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 import { reachAll } from "./reach-hosts.js";
 import { passphraseAsker, terminalAvailable } from "./terminal.js";
@@ -33,12 +34,20 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   color: boolean;
+  /** stderr is an interactive terminal: show the live progress line there (cli/progress.ts). */
+  live?: boolean;
+  columns?: () => number;
+  /** Ctrl-C (cli/interrupt.ts); none in tests that call run() in process. */
+  interrupts?: Interrupts;
 }
 
 const defaultIo = (): Io => ({
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  live: Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb",
+  columns: () => process.stderr.columns || 80,
+  interrupts: processInterrupts,
 });
 
 const DEFAULT_INVENTORY = "inventories/hosts.yaml";
@@ -115,10 +124,34 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       );
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
-    const loaded = await load(mode, playbook, options);
-    redactor = createRedactor(loaded.secrets);
-    for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+    const promFile = mode === "check" ? options.promFile : undefined;
+    const writeMetrics = (content: string) => {
+      // Metrics are a by-product: failing to write them must not hide the check's own result.
+      try {
+        writePromFile(promFile!, content);
+      } catch (error) {
+        err(`error: cannot write --prom-file ${promFile}: ${(error as Error).message}\n`);
+        if (exitCode === EXIT.ok) exitCode = EXIT.error;
+      }
+    };
+    let loaded: Loaded;
+    let pause: RunOptions["pause"];
+    try {
+      loaded = await load(mode, playbook, options);
+      pause = testPause(process.env.PROVISION_TEST_PAUSE);
+      redactor = createRedactor(loaded.secrets);
+    } catch (error) {
+      // A timer's metrics must not go stale or look healthy when the check cannot even start.
+      if (promFile) writeMetrics(failedCheckMetrics());
+      throw error;
+    }
+    if (!options.quiet) for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
     if (options.verbose) for (const line of reachLog(loaded.reach)) err(`provision: ${line}\n`);
+    const report = { diff: Boolean(options.diff), color: io.color, quiet: Boolean(options.quiet) };
+    const live = Boolean(io.live) && !options.json && !options.quiet;
+    const columns = io.columns ?? (() => 80);
+    const progress = new RunProgress(mode, options.json ? undefined : report, { out, err, live, columns });
+    const interrupt = watchInterrupts(mode, io.interrupts, progress);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
       commandTimeoutMs: options.commandTimeout * 1000,
@@ -128,24 +161,20 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       ...(options.verbose && { log: (line: string) => err(`provision: ${line}\n`) }),
       forks: options.forks,
       lockWaitSeconds: options.lockTimeout,
-      pause: testPause(process.env.PROVISION_TEST_PAUSE),
-    });
-    exitCode = exitCodeFor(outcomes, mode);
+      pause,
+      onStep: progress.onStep,
+      onDone: progress.onDone,
+      stop: interrupt.signal,
+    }).finally(interrupt.dispose);
+    exitCode = interrupt.signal.aborted ? EXIT.interrupted : exitCodeFor(outcomes, mode);
+    progress.finish(outcomes);
     if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));
-    else out(textReport(mode, outcomes, { diff: Boolean(options.diff), color: io.color }));
-    if (mode === "check" && options.promFile) {
-      // Metrics are a by-product: failing to write them must not hide the check's own result.
-      try {
-        writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
-      } catch (error) {
-        err(`error: cannot write --prom-file ${options.promFile}: ${(error as Error).message}\n`);
-        if (exitCode === EXIT.ok) exitCode = EXIT.error;
-      }
-    }
+    if (promFile) writeMetrics(prometheusMetrics(outcomes, new Date()));
   };
 
   common(program.command("apply").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
     .description("make every host match the playbook (preview with --dry-run)")
+    .option("-q, --quiet", QUIET_HELP)
     .option("-n, --dry-run", "show what would change and change nothing")
     .option("-d, --diff", "show a unified diff of every changed file (always on with --dry-run)")
     .action((playbook: string, options: CommonOptions & Extra) =>
@@ -155,6 +184,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   common(program.command("check").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
     .description("report drift from the playbook; never changes anything (exit 2 on drift)")
     .option("--prom-file <file>", "also write Prometheus textfile-collector metrics to this file")
+    .option("-q, --quiet", QUIET_HELP)
     .action((playbook: string, options: CommonOptions & Extra) => execute("check", playbook, options));
 
   common(program.command("facts"))
@@ -198,7 +228,10 @@ interface Extra {
   dryRun?: boolean;
   diff?: boolean;
   promFile?: string;
+  quiet?: boolean;
 }
+
+const QUIET_HELP = "print only drift and failures (for cron): nothing for hosts in sync or changed";
 
 /**
  * Fault-injection hook for the end-to-end tests only: PROVISION_TEST_PAUSE=STEP:SECONDS makes the apply
@@ -260,7 +293,10 @@ async function load(
     const jobs = selected.map((name) => ({ host: byName.get(name)! }));
     return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
   }
-  const desired = await resolveDesired(playbook, inventory, selected, resolver);
+  // check goes on without a password it cannot get (a timer has no secrets): it compares all else.
+  const desired = await resolveDesired(playbook, inventory, selected, resolver, {
+    allowUnresolved: mode === "check",
+  });
   const { states } = desired;
   const warnings = [...reached.warnings, ...desired.warnings];
   const jobs = selected
@@ -279,7 +315,7 @@ function secretsOf(state: PostfixState): Secret[] {
   const secrets: Secret[] = [];
   if (state.relay?.password) secrets.push(state.relay.password);
   for (const sender of Object.values(state.senders ?? {})) if (sender.password) secrets.push(sender.password);
-  return secrets;
+  return secrets.filter((secret) => secret.unresolved === undefined);
 }
 
 export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {

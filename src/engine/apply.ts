@@ -72,14 +72,8 @@ export async function applyPlan(
     return { ...done, status: "failed", error };
   }
   if (findRecord(records, "changed")) return { ...done, status: "host-changed" };
-  const error = findRecord(records, "error");
-  if (error) {
-    const rolledBack = findRecord(records, "rolledback");
-    const restored = rolledBack
-      ? `; rolled back to the previous configuration (backup ${rolledBack.backup})`
-      : "";
-    return { ...done, status: "failed", error: `${error.message}${restored}` };
-  }
+  const error = failureOf(records);
+  if (error) return { ...done, status: "failed", error };
   const backup = findRecord(records, "backup")?.backup;
   if (result.code !== 0 || !backup) {
     const error = `applying changes failed (exit ${result.code}): ${firstLine(result.stderr)}`;
@@ -136,17 +130,10 @@ export async function followUp(
     const error = `${lost} while the apply waited for the host's run lock; it stopped on the host without changing anything. Run apply again`;
     return { ...done, status: "failed", error };
   }
-  const failure = findRecord(run, "error");
+  const failure = failureOf(run);
   if (failure) {
-    const rolledBack = findRecord(run, "rolledback");
-    const restored = rolledBack
-      ? `; rolled back to the previous configuration (backup ${rolledBack.backup})`
-      : "";
-    return {
-      ...done,
-      status: "failed",
-      error: `${lost}; connected again: the apply failed on the host: ${failure.message}${restored}`,
-    };
+    const error = `${lost}; connected again: the apply failed on the host: ${failure}`;
+    return { ...done, status: "failed", error };
   }
   const problems = remainingDifferences(ctx.config, factsAfter);
   if (problems.length > 0) {
@@ -158,6 +145,20 @@ export async function followUp(
   const backup = findRecord(run, "backup")?.backup;
   const warning = `${lost}; connected again: the host matches the playbook`;
   return { ...done, ...(backup ? { backup } : {}), warnings: [...done.warnings, warning], status: "applied" };
+}
+
+/**
+ * Why a run failed: its first error; then what a rollback said (restored from which backup, or its own
+ * error, e.g. ROLLBACK INCOMPLETE). Undefined when the run reported no error.
+ */
+function failureOf(records: RemoteRecord[]): string | undefined {
+  const [first, ...later] = records.flatMap((r) => (r.kind === "error" ? [r.message] : []));
+  if (first === undefined) return undefined;
+  const rolledBack = findRecord(records, "rolledback");
+  const restored = rolledBack
+    ? [`rolled back to the previous configuration (backup ${rolledBack.backup})`]
+    : [];
+  return [first, ...later, ...restored].join("; ");
 }
 
 function appliedSteps(records: RemoteRecord[]): AppliedStep[] {

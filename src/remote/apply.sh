@@ -149,7 +149,14 @@ pause_point() {
 
 postfix_check() {
   log_mark
-  out=$(postfix check 2>&1 </dev/null) || die "postfix check failed: $(because "$out")"
+  if ! out=$(postfix check 2>&1 </dev/null); then
+    # Postfix 3.5-3.7 print a fatal error of the postfix command only to a terminal (else to syslog,
+    # which a host may not run): ask once more on one. `postfix check` changes nothing.
+    if [ -z "$out" ] && command -v script >/dev/null 2>&1; then
+      out=$(script -qec "postfix check" /dev/null 2>&1 </dev/null | tr -d '\r')
+    fi
+    die "postfix check failed: $(because "$out")"
+  fi
   # main.cf warnings were reported by validate_main already; postfix check repeats them many times
   out=$(printf '%s\n' "$out" | grep -v 'unused parameter: ' | sort -u)
   [ -z "$out" ] || emit warning "postfix check: $(oneline "$out")"

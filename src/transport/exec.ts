@@ -103,6 +103,10 @@ export function collect(
       }
       into.push(chunk);
     };
+    // A channel error (the connection failing mid-command) must reject, never crash the process.
+    channel.on("error", (error: Error) => {
+      if (!over) reject(error);
+    });
     channel.on("data", take(stdout, hooks.onStdout));
     channel.stderr.on("data", take(stderr, hooks.onStderr));
     channel.on("exit", (exitCode: number | null, exitSignal?: string) => {
