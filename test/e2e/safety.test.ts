@@ -149,9 +149,10 @@ describe("safe apply: validation, rollback, lost connections, concurrent runs", 
     const first = provision(
       ["apply", site, "-i", inventory, "--limit", "busy"],
       work,
-      paused("before-reload", 4),
+      paused("before-reload", 10),
     );
     await waitOnHost(l, "busy", "ls /run/provision.paused-before-reload");
+    // The check must connect and ask while the apply is paused: room for a slow, busy machine.
     const second = await provision(
       ["check", site, "-i", inventory, "--limit", "busy", "--lock-timeout", "1"],
       work,
