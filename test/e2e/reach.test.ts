@@ -214,9 +214,7 @@ describe("reaching hosts as ssh and Ansible do", function () {
     it("the hidden hosts cannot be reached directly", async () => {
       const result = await run(["facts", "-i", inventory(`    in1: { address: ${hidden.in1} }\n`)]);
       expect(result.code, result.stdout).to.equal(3);
-      expect(result.stdout, result.stdout).to.match(
-        /cannot connect to [\s\S]*(ENETUNREACH|EHOSTUNREACH|Timed out)/,
-      );
+      expect(result.stdout, result.stdout).to.match(/cannot connect to [\s\S]*EHOSTUNREACH/);
     });
 
     it("through ~/.ssh/config ProxyJump: apply and check", async () => {

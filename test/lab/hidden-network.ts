@@ -1,8 +1,9 @@
 // A second lab network that the machine running the tests has no route to: hosts moved onto it are
 // reachable only through a jump host plugged into both networks, as machines behind a bastion are.
 // It is x.x.254.0/24 in the other lab slot's half of the RFC 2544 benchmarking range (198.19.254.0/24
-// for slot 0), far above that slot's host addresses. The root namespace gets no address on this bridge:
-// from the machine, connecting to it fails (no route, or no answer when the other slot's lab is up).
+// for slot 0), far above that slot's host addresses. The root namespace gets no address on this bridge,
+// and an `unreachable` route for it: connecting from the machine fails at once with EHOSTUNREACH, and
+// no packet for it ever follows the default route off the machine.
 import { exec, must } from "./exec.js";
 import type { Lab } from "./lab.js";
 import { NET, netnsName, PREFIX, vethName } from "./network.js";
@@ -21,6 +22,7 @@ export async function createHiddenNetwork(): Promise<void> {
   await removeHiddenNetwork();
   await must("ip", ["link", "add", HIDDEN_BRIDGE, "type", "bridge"]);
   await must("ip", ["link", "set", HIDDEN_BRIDGE, "up"]);
+  await must("ip", ["route", "add", "unreachable", `${HIDDEN_NET}.0/24`]);
 }
 
 /** Takes the host off the lab network and puts it on the hidden one, with its own sshd listening there. */
@@ -53,6 +55,7 @@ export async function removeHiddenNetwork(): Promise<void> {
     if (name === HIDDEN_BRIDGE || new RegExp(`^${PREFIX}j\\d+$`).test(name))
       await exec("ip", ["link", "del", name]);
   }
+  await exec("ip", ["route", "del", "unreachable", `${HIDDEN_NET}.0/24`]);
 }
 
 async function startSshd(lab: Lab, host: string, address: string): Promise<void> {
