@@ -19,7 +19,7 @@ import { processInterrupts, watchInterrupts, type Interrupts } from "./interrupt
 import { RunProgress } from "./progress.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 import { reachAll } from "./reach-hosts.js";
-import { passphraseAsker, terminalAvailable } from "./terminal.js";
+import { guardPrompts, passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
@@ -152,6 +152,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     const columns = io.columns ?? (() => 80);
     const progress = new RunProgress(mode, options.json ? undefined : report, { out, err, live, columns });
     const interrupt = watchInterrupts(mode, io.interrupts, progress);
+    guardPrompts(progress);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
       commandTimeoutMs: options.commandTimeout * 1000,
@@ -165,7 +166,10 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       onStep: progress.onStep,
       onDone: progress.onDone,
       stop: interrupt.signal,
-    }).finally(interrupt.dispose);
+    }).finally(() => {
+      interrupt.dispose();
+      guardPrompts(undefined);
+    });
     exitCode = interrupt.signal.aborted ? EXIT.interrupted : exitCodeFor(outcomes, mode);
     progress.finish(outcomes);
     if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));

@@ -43,6 +43,9 @@ export class RunProgress {
   private readonly running = new Map<string, HostStep>();
   /** The live line on the screen now ("" when none). */
   private drawn = "";
+  /** A question is open on the terminal: the live line stays away and what would be printed waits. */
+  private held = false;
+  private readonly waiting: [text: string, write: (text: string) => void][] = [];
 
   /** `report` undefined: no text report (--json prints its document at the end). */
   constructor(
@@ -73,6 +76,18 @@ export class RunProgress {
     this.draw();
   }
 
+  /** A passphrase or password question is about to be asked on the terminal: erase the line, print nothing. */
+  hold(): void {
+    this.held = true;
+    this.erase();
+  }
+
+  release(): void {
+    this.held = false;
+    for (const [text, write] of this.waiting.splice(0)) write(text);
+    this.draw();
+  }
+
   /** After the last host: the summary (the recap of apply and dry run). */
   finish(outcomes: readonly HostOutcome[]): void {
     this.running.clear();
@@ -82,12 +97,16 @@ export class RunProgress {
 
   private print(text: string, write: (text: string) => void): void {
     if (text === "") return;
+    if (this.held) {
+      this.waiting.push([text, write]);
+      return;
+    }
     this.erase();
     write(text);
   }
 
   private draw(): void {
-    if (!this.io.live) return;
+    if (!this.io.live || this.held) return;
     const line = liveLine(this.running, this.io.columns());
     if (line === this.drawn) return;
     this.io.err(line === "" ? ERASE_LINE : `${ERASE_LINE}${line}`);

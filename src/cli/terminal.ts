@@ -10,6 +10,18 @@ import { Secret } from "../secrets/secret.js";
 
 let queue: Promise<unknown> = Promise.resolve();
 
+/** What else draws on the terminal (the live progress line), kept off the screen while a question is open. */
+export interface PromptGuard {
+  hold(): void;
+  release(): void;
+}
+
+let guard: PromptGuard | undefined;
+
+export function guardPrompts(by: PromptGuard | undefined): void {
+  guard = by;
+}
+
 export function terminalAvailable(): boolean {
   try {
     closeSync(openSync("/dev/tty", "r+"));
@@ -22,7 +34,14 @@ export function terminalAvailable(): boolean {
 /** Asks `question` on the terminal; undefined when there is none or the answer is empty. */
 export function askSecret(question: string, source: string): Promise<Secret | undefined> {
   const asked = queue
-    .then(() => readHidden(question))
+    .then(async () => {
+      guard?.hold();
+      try {
+        return await readHidden(question);
+      } finally {
+        guard?.release();
+      }
+    })
     .then((answer) => (answer ? new Secret(answer, source) : undefined));
   queue = asked.catch(() => undefined);
   return asked;

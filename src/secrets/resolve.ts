@@ -5,6 +5,7 @@ import { InputError, type SourceLocation } from "../errors.js";
 import { expandHome } from "../home-path.js";
 import { firstUnsafeCharacter } from "../report/terminal.js";
 import { isTooShort, tooShortMessage } from "./redact.js";
+import { trimPostfix } from "../postfix/rules.js";
 import { Secret } from "./secret.js";
 
 /** Where a password comes from, as written in the playbook (after `{{ var }}` substitution). */
@@ -125,7 +126,9 @@ function checked(value: string, source: string, fail: (message: string) => Input
       `the password from ${source} contains the control character U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
     );
   // Postfix trims table values, so such a password would silently not be the one sent.
-  if (value.trim() !== value) throw fail(`the password from ${source} has leading or trailing whitespace`);
+  // Only ASCII whitespace: Postfix keeps a no-break space, so a password may end in one.
+  if (trimPostfix(value) !== value)
+    throw fail(`the password from ${source} has leading or trailing whitespace`);
   if (isTooShort(value)) throw fail(tooShortMessage(source));
   return new Secret(value, source);
 }

@@ -115,6 +115,29 @@ describe("live progress line", () => {
     expect(screen.text).to.include("pi (pi.lan): changed\n\n\nInterrupted").and.include("RECAP");
   });
 
+  it("while a passphrase question is open nothing is drawn or printed over it; the host reports wait for the answer", () => {
+    const screen = new Screen();
+    const write = (text: string) => screen.write(text);
+    const progress = new RunProgress(
+      "check",
+      { diff: false, color: false },
+      { out: write, err: write, live: true, columns: () => 80 },
+    );
+    progress.onStep("nas", "connecting");
+    progress.onStep("pi", "connecting");
+    progress.hold();
+    expect(screen.currentLine).to.equal("");
+    screen.write("Enter passphrase for key 'k': ");
+    progress.onStep("pi", "reading facts");
+    progress.onDone(outcome("pi", "in-sync"));
+    expect(screen.currentLine).to.equal("Enter passphrase for key 'k': ");
+    screen.write("\n");
+    progress.release();
+    expect(screen.text).to.equal(
+      `Enter passphrase for key 'k': \n${hostText("check", outcome("pi", "in-sync"), { diff: false, color: false })}running: nas (connecting)`,
+    );
+  });
+
   it("not on a terminal: no live line, no escape sequence, the report as it always was (in completion order)", () => {
     let out = "";
     let err = "";

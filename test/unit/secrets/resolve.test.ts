@@ -83,6 +83,17 @@ describe("secret resolution", () => {
     expect(message).not.to.contain("line-one");
   });
 
+  it("refuses a password Postfix would trim (ASCII whitespace at either end), and keeps a no-break space it would not", async () => {
+    expect(await failure({ env: "P" }, { P: " secret-pw" })).to.equal(
+      `${where()}the password from env P has leading or trailing whitespace`,
+    );
+    expect(await failure({ env: "P" }, { P: "secret-pw\t" })).to.equal(
+      `${where()}the password from env P has leading or trailing whitespace`,
+    );
+    const kept = await createSecretResolver({ env: { P: "secret-pw\u00a0" } }).resolve({ env: "P" }, site());
+    expect(kept.reveal()).to.equal("secret-pw\u00a0");
+  });
+
   it("runs a command with /bin/sh in the playbook's directory", async () => {
     writeFileSync(join(dir, "playbooks", "pw.txt"), "cmd-secret");
     const secret = await createSecretResolver({ cwd: dir }).resolve({ command: "cat pw.txt; echo" }, site());
