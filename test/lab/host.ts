@@ -38,7 +38,31 @@ export interface HostContext {
 
 export type StopMode = "refuse" | "unplug";
 
-export class LabHostRuntime {
+/** What the lab does with a host, whichever kind it is (namespace host here, systemd guest in guest.ts). */
+export interface HostRuntime {
+  readonly name: string;
+  readonly address: string;
+  /** For titles and reports, e.g. "Debian 13 (systemd)". */
+  readonly kind: string;
+  /** First start: network, fresh files (with a new SSH host key), then boot. */
+  create(): Promise<void>;
+  /** The known_hosts line for this host, by address (how the inventory reaches it). */
+  knownHostsLine(): Promise<string>;
+  /** Runs a command as root inside the host (not over SSH). */
+  run(command: string, timeoutMs?: number): Promise<ExecResult>;
+  stop(mode: StopMode): Promise<void>;
+  start(): Promise<void>;
+  /** Back to a freshly installed host, Postfix running; the SSH host key is kept. */
+  reset(): Promise<void>;
+  /** Kills every process of the host; its network namespace stays. */
+  kill(): Promise<void>;
+  /** Postfix's log lines so far, wherever this kind of host keeps them. */
+  mailLog(): Promise<string>;
+}
+
+export class LabHostRuntime implements HostRuntime {
+  readonly kind = "Debian 12 (namespace host)";
+
   /** The `unshare` process (our child) whose child is the host's PID-namespace init. */
   private anchor: ChildProcess | undefined;
   private initPid = 0;
@@ -58,21 +82,21 @@ export class LabHostRuntime {
     return join(this.ctx.labDir, "hosts", this.name);
   }
 
-  /** First start: network, fresh files (with a new SSH host key), then boot. */
   async create(): Promise<void> {
     await createHostNetwork(this.name, this.index, this.address);
     await this.writeFiles(false);
     await this.boot();
   }
 
-  /** The known_hosts line for this host, by address (how the inventory reaches it). */
-  async knownHostsLine(): Promise<string> {
-    const pub = (await readFile(join(this.dir, "ssh", "ssh_host_ed25519_key.pub"), "utf8")).trim();
-    const [type, key] = pub.split(/\s+/);
-    return `${this.address} ${type} ${key}`;
+  knownHostsLine(): Promise<string> {
+    return knownHostsLine(this.address, join(this.dir, "ssh", "ssh_host_ed25519_key.pub"));
   }
 
-  /** Runs a command as root inside the host's namespaces (not over SSH). */
+  async mailLog(): Promise<string> {
+    return (await this.run("cat /var/log/mail.log 2>/dev/null || true", 10_000)).stdout;
+  }
+
+  /** As root inside the host's namespaces. */
   async run(command: string, timeoutMs = 120_000): Promise<ExecResult> {
     if (this.initPid === 0) throw new Error(`lab host ${this.name} is not running`);
     // `timeout` runs inside the host so that the command itself dies on the deadline, not only nsenter.
@@ -93,20 +117,16 @@ export class LabHostRuntime {
         [ "$(cat "$p/comm" 2>/dev/null)" = sshd ] && kill -9 "\${p#/proc/}" 2>/dev/null || true
       done
       rm -f /run/sshd.pid`);
-    await waitFor(
-      `sshd on ${this.name} to stop`,
-      async () => ((await this.sshPortOpen()) ? undefined : true),
-      10_000,
-    );
+    await waitForSshClosed(this.name, this.address);
   }
 
   async start(): Promise<void> {
     await setHostLink(this.index, true);
     await this.mustRun(`${SSHD_RUNNING} || ${SSHD_START}`);
-    await this.waitForSsh();
+    await waitForSsh(this.name, this.address);
   }
 
-  /** Back to a freshly installed host: everything killed, all state re-copied; the SSH host key is kept. */
+  /** Everything killed, all state re-copied, booted again. */
   async reset(): Promise<void> {
     await this.kill();
     await setHostLink(this.index, true);
@@ -114,7 +134,6 @@ export class LabHostRuntime {
     await this.boot();
   }
 
-  /** Kills every process of the host; its network namespace stays. */
   async kill(): Promise<void> {
     await killNamespace(this.ns);
     const anchor = this.anchor;
@@ -151,7 +170,7 @@ export class LabHostRuntime {
       # Debian's init script does exactly this: refresh the chroot (it copies /etc/hosts), then start.
       /usr/lib/postfix/configure-instance.sh -
       postfix start 2>/dev/null`);
-    await this.waitForSsh();
+    await waitForSsh(this.name, this.address);
   }
 
   /** Starts `ip netns exec NS unshare ... perl` and waits for the init inside to be running. */
@@ -224,27 +243,6 @@ export class LabHostRuntime {
     });
   }
 
-  private async waitForSsh(): Promise<void> {
-    await waitFor(
-      `sshd of lab host ${this.name} (${this.address}:22)`,
-      async () => ((await this.sshPortOpen()) ? true : undefined),
-      15_000,
-    );
-  }
-
-  private sshPortOpen(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect({ host: this.address, port: 22, timeout: 1_000 });
-      const done = (open: boolean) => {
-        socket.destroy();
-        resolve(open);
-      };
-      socket.once("connect", () => done(true));
-      socket.once("error", () => done(false));
-      socket.once("timeout", () => done(false));
-    });
-  }
-
   /** (Re)creates the host's copies of everything it owns. Called only while none of its processes run. */
   private async writeFiles(keepSsh: boolean): Promise<void> {
     const { pristine, authorizedKey } = this.ctx;
@@ -297,16 +295,7 @@ export class LabHostRuntime {
 
   private async writeEtcFiles(): Promise<void> {
     const files = join(this.dir, "files");
-    const hosts = [
-      "127.0.0.1\tlocalhost",
-      "::1\tlocalhost ip6-localhost ip6-loopback",
-      "ff02::1\tip6-allnodes",
-      "ff02::2\tip6-allrouters",
-      "",
-      `${this.address}\t${this.name}`,
-      ...this.ctx.sharedHostsLines.filter((l) => !l.endsWith(`\t${this.name}`)),
-    ];
-    await writeFile(join(files, "hosts"), `${hosts.join("\n")}\n`);
+    await writeFile(join(files, "hosts"), etcHosts(this.name, this.address, this.ctx.sharedHostsLines));
     await writeFile(join(files, "hostname"), `${this.name}\n`);
     // Debian writes the system mail name here; a host has its own.
     await writeFile(join(files, "mailname"), `${this.name}\n`);
@@ -322,21 +311,80 @@ export class LabHostRuntime {
   }
 }
 
+/** /etc/hosts of a lab host: itself, the relays and the other lab hosts (there is no DNS). */
+export function etcHosts(name: string, address: string, sharedHostsLines: string[]): string {
+  const lines = [
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "ff02::1\tip6-allnodes",
+    "ff02::2\tip6-allrouters",
+    "",
+    `${address}\t${name}`,
+    ...sharedHostsLines.filter((l) => !l.endsWith(`\t${name}`)),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 /**
- * The main.cf a Debian "Local only" install would have written on this host: the install machine's
- * name replaced by the host's in myhostname and mydestination, plus a log file since there is no syslog.
+ * main.cf as a Debian install would have written it on this host: the install machine's name replaced
+ * by the host's in myhostname and mydestination (also as NAME.localdomain).
  */
+export function renameInMainCf(text: string, installHostname: string, name: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      const m = /^(myhostname|mydestination)(\s*=\s*)(.*)$/.exec(line);
+      if (!m) return line;
+      const [, key, eq, value] = m as unknown as [string, string, string, string];
+      const replaced = value
+        .split(/(\s*,\s*|\s+)/)
+        .map((token) =>
+          token === installHostname || token.startsWith(`${installHostname}.`)
+            ? name + token.slice(installHostname.length)
+            : token,
+        )
+        .join("");
+      return `${key}${eq}${replaced}`;
+    })
+    .join("\n");
+}
+
+/** The namespace host's main.cf: renamed, plus a log file since there is no syslog. */
 export function hostMainCf(text: string, installHostname: string, name: string): string {
-  const lines = text.split("\n").map((line) => {
-    const m = /^(myhostname|mydestination)(\s*=\s*)(.*)$/.exec(line);
-    if (!m) return line;
-    const [, key, eq, value] = m as unknown as [string, string, string, string];
-    const replaced = value
-      .split(/(\s*,\s*|\s+)/)
-      .map((token) => (token === installHostname ? name : token))
-      .join("");
-    return `${key}${eq}${replaced}`;
-  });
-  const body = lines.join("\n").replace(/\n*$/, "\n");
+  const body = renameInMainCf(text, installHostname, name).replace(/\n*$/, "\n");
   return `${body}\n# provision lab: there is no syslog on lab hosts\nmaillog_file = /var/log/mail.log\n`;
+}
+
+export async function knownHostsLine(address: string, publicKeyFile: string): Promise<string> {
+  const [type, key] = (await readFile(publicKeyFile, "utf8")).trim().split(/\s+/);
+  return `${address} ${type} ${key}`;
+}
+
+export function sshPortOpen(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port: 22, timeout: 1_000 });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
+
+export async function waitForSsh(name: string, address: string, timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    `sshd of lab host ${name} (${address}:22)`,
+    async () => ((await sshPortOpen(address)) ? true : undefined),
+    timeoutMs,
+  );
+}
+
+export async function waitForSshClosed(name: string, address: string): Promise<void> {
+  await waitFor(
+    `sshd on ${name} to stop`,
+    async () => ((await sshPortOpen(address)) ? undefined : true),
+    10_000,
+  );
 }

@@ -7,7 +7,9 @@ import { mkdir, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { must, sleep } from "./exec.js";
-import { LabHostRuntime, type StopMode } from "./host.js";
+import { cgroupUnavailableReason, guestCgroupLeftovers, removeAllGuestCgroups } from "./cgroups.js";
+import { SystemdGuest } from "./guest.js";
+import { LabHostRuntime, type HostRuntime, type StopMode } from "./host.js";
 import {
   createBridge,
   destroyNetwork,
@@ -25,13 +27,21 @@ import {
   type RelaySpec,
   type RunningRelays,
 } from "./relays.js";
+import { ensureRootfs, type Release, type Rootfs } from "./rootfs.js";
 import { commandExists, prepareSystem, SUDO_USER } from "./system.js";
 
 export type { RelayMessage, RelaySpec } from "./relays.js";
 export type { StopMode } from "./host.js";
+export { RELEASES, type Release } from "./rootfs.js";
+
+/**
+ * A host of the lab: a bare name is a namespace host (this machine's Debian 12 Postfix, init script,
+ * fastest to start); with a release it is that Debian release booted with systemd (guest.ts).
+ */
+export type LabHostSpec = string | { name: string; release?: Release };
 
 export interface LabOptions {
-  hosts: string[];
+  hosts: LabHostSpec[];
   relays: RelaySpec[];
   /** State dir (keys, per-host files); default <repo>/.lab. */
   dir?: string;
@@ -42,6 +52,8 @@ export interface LabOptions {
 export interface LabHost {
   name: string;
   address: string;
+  /** e.g. "Debian 12 (namespace host)", "Debian 13 (systemd)". */
+  kind: string;
 }
 
 export interface Lab {
@@ -58,6 +70,8 @@ export interface Lab {
   /** Resolves with the first recorded message (past or future) matching pred; bounded (default 30 s). */
   waitForMessage(pred: (m: RelayMessage) => boolean, timeoutMs?: number): Promise<RelayMessage>;
   authFailures(): { relay: string; username: string }[];
+  /** The host's Postfix log so far: /var/log/mail.log on namespace hosts, the journal on systemd hosts. */
+  mailLog(host: string): Promise<string>;
   /** As root inside the host's namespaces, not over SSH. */
   run(
     host: string,
@@ -134,8 +148,11 @@ const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/;
 /** Hosts booted at once; beyond this the machine's few CPUs only thrash. */
 const BOOT_CONCURRENCY = 8;
 
-/** Why a lab cannot run on this machine, or null when it can. Synchronous, so suites can decide up front. */
-export function labUnavailableReason(): string | null {
+/**
+ * Why a lab (with systemd hosts, when `systemd` is true) cannot run on this machine, or null when it can.
+ * Synchronous, so suites can decide up front.
+ */
+export function labUnavailableReason(systemd = false): string | null {
   if (process.platform !== "linux") return `the lab needs Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return "the lab needs root (network, mount and PID namespaces)";
   for (const cmd of ["ip", "unshare", "nsenter", "perl", "mount"]) {
@@ -159,7 +176,24 @@ export function labUnavailableReason(): string | null {
   } catch (err) {
     return `'unshare' cannot create mount/UTS/PID namespaces here: ${errorText(err)}`;
   }
-  return null;
+  return systemd ? systemdUnavailableReason() : null;
+}
+
+function systemdUnavailableReason(): string | null {
+  for (const [cmd, pkg] of [
+    ["systemd-nspawn", "systemd-container"],
+    ["mmdebstrap", "mmdebstrap"],
+  ] as const) {
+    if (!commandExists(cmd)) return `systemd lab hosts need '${cmd}' (apt-get install ${pkg})`;
+  }
+  if (!readFileSync("/proc/filesystems", "utf8").includes("\toverlay\n"))
+    return "systemd lab hosts need overlayfs (modprobe overlay)";
+  return cgroupUnavailableReason();
+}
+
+/** A host spec as name and release (undefined: namespace host). */
+function parseSpec(spec: LabHostSpec): { name: string; release?: Release } {
+  return typeof spec === "string" ? { name: spec } : spec;
 }
 
 function errorText(err: unknown): string {
@@ -171,7 +205,7 @@ let current: LabImpl | undefined;
 
 export async function startLab(opts: LabOptions): Promise<Lab> {
   validate(opts);
-  const reason = labUnavailableReason();
+  const reason = labUnavailableReason(opts.hosts.some((h) => parseSpec(h).release));
   if (reason) throw new Error(`cannot start the lab: ${reason}`);
   // A suite that forgot down() must not make the next one fail with "already running".
   if (current) await current.down();
@@ -189,19 +223,27 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 /** Tears down whatever lab is on this machine (e.g. left by a crashed run), without needing its Lab object. */
 export async function destroyStaleLab(dir = DEFAULT_LAB_DIR): Promise<void> {
   if (current) await current.down();
-  await destroyNetwork();
+  await destroyHosts();
   await removeLabFiles(dir);
   await rm(LOCK_FILE, { force: true });
 }
 
+/** Every lab host's processes, network and cgroups, whichever lab made them. */
+async function destroyHosts(): Promise<void> {
+  // Namespaces first: killing a guest's systemd (PID 1 in its netns) ends the whole guest.
+  await destroyNetwork();
+  await removeAllGuestCgroups();
+}
+
 function validate(opts: LabOptions): void {
-  if (opts.hosts.length === 0) throw new Error("a lab needs at least one host");
-  if (opts.hosts.length > MAX_HOSTS) throw new Error(`at most ${MAX_HOSTS} hosts`);
-  for (const h of opts.hosts) {
+  const names = opts.hosts.map((h) => parseSpec(h).name);
+  if (names.length === 0) throw new Error("a lab needs at least one host");
+  if (names.length > MAX_HOSTS) throw new Error(`at most ${MAX_HOSTS} hosts`);
+  for (const h of names) {
     if (!HOST_NAME.test(h)) throw new Error(`lab host name '${h}' must match ${HOST_NAME}`);
   }
   const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
-  const dupHost = dup(opts.hosts);
+  const dupHost = dup(names);
   if (dupHost) throw new Error(`lab host '${dupHost}' given twice`);
   const dupRelay = dup(opts.relays.map((r) => r.name));
   if (dupRelay) throw new Error(`relay '${dupRelay}' given twice`);
@@ -216,7 +258,7 @@ class LabImpl implements Lab {
   readonly sudoUser = SUDO_USER;
   readonly sshKey: string;
   readonly knownHosts: string;
-  private readonly runtimes = new Map<string, LabHostRuntime>();
+  private readonly runtimes = new Map<string, HostRuntime>();
   private readonly relayLog = new RelayLog();
   private relays: RunningRelays | undefined;
   private readonly log: (msg: string) => void;
@@ -232,16 +274,21 @@ class LabImpl implements Lab {
   }
 
   get hosts(): LabHost[] {
-    return [...this.runtimes.values()].map((h) => ({ name: h.name, address: h.address }));
+    return [...this.runtimes.values()].map((h) => ({ name: h.name, address: h.address, kind: h.kind }));
   }
 
   async up(): Promise<void> {
     await acquireLock(this.dir);
     this.locked = true;
     // Same names as a crashed earlier run: its namespaces, bridge and files would collide with ours.
-    await destroyNetwork();
+    await destroyHosts();
     await removeLabFiles(this.dir);
     const pristine = await prepareSystem(this.log);
+    const specs = this.opts.hosts.map(parseSpec);
+    const releases = [...new Set(specs.flatMap((s) => (s.release ? [s.release] : [])))];
+    const trees = new Map<Release, Rootfs>();
+    for (const tree of await Promise.all(releases.map((r) => ensureRootfs(r, this.log))))
+      trees.set(tree.release, tree);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "provision-lab", "-f", this.sshKey]);
     const authorizedKey = (await readFile(`${this.sshKey}.pub`, "utf8")).trim();
@@ -256,12 +303,16 @@ class LabImpl implements Lab {
 
     const sharedHostsLines = [
       ...this.opts.relays.map((r, i) => `${relayAddresses[i]}\t${r.hostname}`),
-      ...this.opts.hosts.map((h, i) => `${hostAddressFor(i)}\t${h}`),
+      ...specs.map((h, i) => `${hostAddressFor(i)}\t${h.name}`),
     ];
     const ctx = { labDir: this.dir, pristine, authorizedKey, sharedHostsLines };
-    this.opts.hosts.forEach((name, i) =>
-      this.runtimes.set(name, new LabHostRuntime(name, i, hostAddressFor(i), ctx)),
-    );
+    specs.forEach(({ name, release }, i) => {
+      const rootfs = release && trees.get(release);
+      const host = rootfs
+        ? new SystemdGuest(name, i, hostAddressFor(i), { ...ctx, rootfs })
+        : new LabHostRuntime(name, i, hostAddressFor(i), ctx);
+      this.runtimes.set(name, host);
+    });
     await inBatches([...this.runtimes.values()], BOOT_CONCURRENCY, (h) => h.create());
 
     const lines = await Promise.all([...this.runtimes.values()].map((h) => h.knownHostsLine()));
@@ -302,13 +353,14 @@ class LabImpl implements Lab {
     const fails = this.relayLog.authFailures.map((f) => `  ${f.relay}: user '${f.username}'`);
     const logs: string[] = [];
     for (const h of [...this.runtimes.values()].slice(0, 10)) {
-      const r = await h.run("tail -n 8 /var/log/mail.log 2>/dev/null", 5_000).catch(() => undefined);
-      if (r?.stdout.trim())
+      const log = await h.mailLog().catch(() => "");
+      if (log.trim())
         logs.push(
-          `  --- ${h.name}:/var/log/mail.log`,
-          ...r.stdout
+          `  --- ${h.name} (${h.kind}): mail log`,
+          ...log
             .trimEnd()
             .split("\n")
+            .slice(-8)
             .map((l) => `  ${l}`),
         );
     }
@@ -319,6 +371,10 @@ class LabImpl implements Lab {
       ...fails,
       ...(logs.length ? ["hosts' mail logs (last lines):", ...logs] : []),
     ].join("\n");
+  }
+
+  mailLog(host: string): Promise<string> {
+    return this.host(host).mailLog();
   }
 
   run(host: string, command: string, timeoutMs?: number) {
@@ -344,14 +400,14 @@ class LabImpl implements Lab {
     if (!this.locked) return;
     await this.relays?.close();
     await Promise.all([...this.runtimes.values()].map((h) => h.kill().catch(() => undefined)));
-    await destroyNetwork();
+    await destroyHosts();
     await removeLabFiles(this.dir);
     await releaseLock();
     const left = await leftovers();
     if (left.length > 0) throw new Error(`lab teardown left ${left.join(", ")}`);
   }
 
-  private host(name: string): LabHostRuntime {
+  private host(name: string): HostRuntime {
     const h = this.runtimes.get(name);
     if (!h)
       throw new Error(`no host named '${name}' in this lab (hosts: ${[...this.runtimes.keys()].join(", ")})`);
@@ -438,6 +494,8 @@ export async function labLeftovers(): Promise<string[]> {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
     if (cmdline.startsWith("lab-init")) inits.push(`process ${entry} (lab-init)`);
+    if (cmdline.startsWith("systemd-nspawn") && cmdline.includes(`/run/netns/${PREFIX}-`))
+      inits.push(`process ${entry} (systemd-nspawn)`);
   }
-  return [...(await leftovers()), ...inits];
+  return [...(await leftovers()), ...guestCgroupLeftovers(), ...inits];
 }
