@@ -1,14 +1,24 @@
 // `npm run bench`: wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on
-// 1, 5, 10 and 25 lab hosts, with the SSH connections and remote commands each host cost. Needs root.
+// 1, 5, 10 and 25 lab hosts, with the SSH connections and remote commands each host cost; then on 1 and
+// 10 hosts of each kind (namespace host, Debian 13, 12 and 11 under systemd). Needs root.
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { labUnavailableReason, SOHO_RELAYS, startLab } from "../test/lab/lab.js";
+import {
+  labUnavailableReason,
+  RELEASES,
+  SOHO_RELAYS,
+  startLab,
+  type Lab,
+  type LabHostSpec,
+} from "../test/lab/lab.js";
 import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
 
 const BIN = join(REPO, "bin", "provision.js");
 const SIZES = [1, 5, 10, 25];
+/** Host counts timed on every kind of host (namespace, and Debian 13, 12 and 11 under systemd). */
+const RELEASE_SIZES = [1, 10];
 
 interface HostJson {
   name: string;
@@ -48,50 +58,86 @@ function perHost(hosts: HostJson[]): string {
   return `${[...conns].join("/")} conn, ${[...cmds].join("/")} cmds`;
 }
 
-async function main(): Promise<void> {
-  const reason = labUnavailableReason();
-  if (reason) throw new Error(`the benchmark runs on lab hosts and ${reason}`);
-  const names = Array.from({ length: Math.max(...SIZES) }, (_, i) => `h${String(i + 1).padStart(2, "0")}`);
-  console.error(`starting ${names.length} lab hosts...`);
+interface Timing {
+  apply: Awaited<ReturnType<typeof provision>>;
+  check: Awaited<ReturnType<typeof provision>>;
+}
+
+/** apply on fresh hosts (everything to do), then check (in sync), on the first `size` hosts of the lab. */
+async function timeSizes(lab: Lab, sizes: number[]): Promise<Map<number, Timing>> {
+  const dir = join(lab.dir, "bench");
+  mkdirSync(dir, { recursive: true });
+  const env = labHome(dir);
+  const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
+  const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
+  const timings = new Map<number, Timing>();
+  for (const size of sizes) {
+    const subset = lab.hosts.slice(0, size).map((h) => h.name);
+    await Promise.all(subset.map((name) => lab.resetHost(name)));
+    const limit = ["--limit", subset.join(",")];
+    const apply = await provision(["apply", playbook, "-i", inventory, ...limit], env);
+    if (apply.code !== 0 || apply.hosts.some((h) => h.status !== "changed")) {
+      throw new Error(`apply on ${size} hosts did not change every host: ${JSON.stringify(apply.hosts)}`);
+    }
+    const check = await provision(["check", playbook, "-i", inventory, ...limit], env);
+    if (check.code !== 0) throw new Error(`check on ${size} hosts exited ${check.code}`);
+    timings.set(size, { apply, check });
+    console.error(`${lab.hosts[0]?.kind}: ${row(size, { apply, check })}`);
+  }
+  return timings;
+}
+
+function row(size: number, { apply, check }: Timing): string {
+  return (
+    `| ${String(size).padStart(5)} | ${(apply.ms / 1000).toFixed(2).padStart(9)} | ${perHost(apply.hosts).padEnd(18)} ` +
+    `| ${(check.ms / 1000).toFixed(2).padStart(9)} | ${perHost(check.hosts).padEnd(18)} |`
+  );
+}
+
+async function withLab<T>(hosts: LabHostSpec[], fn: (lab: Lab) => Promise<T>): Promise<T> {
+  console.error(`starting ${hosts.length} lab hosts...`);
   const labStarted = Date.now();
-  const lab = await startLab({ hosts: names, relays: SOHO_RELAYS, log: () => undefined });
+  const lab = await startLab({ hosts, relays: SOHO_RELAYS, log: (msg) => console.error(msg) });
   console.error(`lab up in ${((Date.now() - labStarted) / 1000).toFixed(1)} s`);
   try {
-    const dir = join(lab.dir, "bench");
-    mkdirSync(dir, { recursive: true });
-    const env = labHome(dir);
-    const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
-    const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
-
-    const rows: string[] = [];
-    for (const size of SIZES) {
-      const subset = names.slice(0, size);
-      await Promise.all(subset.map((name) => lab.resetHost(name)));
-      const limit = ["--limit", subset.join(",")];
-      const apply = await provision(["apply", playbook, "-i", inventory, ...limit], env);
-      if (apply.code !== 0 || apply.hosts.some((h) => h.status !== "changed")) {
-        throw new Error(`apply on ${size} hosts did not change every host: ${JSON.stringify(apply.hosts)}`);
-      }
-      const check = await provision(["check", playbook, "-i", inventory, ...limit], env);
-      if (check.code !== 0) throw new Error(`check on ${size} hosts exited ${check.code}`);
-      rows.push(
-        `| ${String(size).padStart(5)} | ${(apply.ms / 1000).toFixed(2).padStart(9)} | ${perHost(apply.hosts).padEnd(18)} ` +
-          `| ${(check.ms / 1000).toFixed(2).padStart(9)} | ${perHost(check.hosts).padEnd(18)} |`,
-      );
-      console.error(rows[rows.length - 1]);
-    }
-    console.log(
-      [
-        `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, default --forks 10`,
-        "",
-        "| hosts | apply (s) | per host           | check (s) | per host           |",
-        "|------:|----------:|--------------------|----------:|--------------------|",
-        ...rows,
-      ].join("\n"),
-    );
+    return await fn(lab);
   } finally {
     await lab.down();
   }
+}
+
+const hostNames = (n: number) => Array.from({ length: n }, (_, i) => `h${String(i + 1).padStart(2, "0")}`);
+
+async function main(): Promise<void> {
+  const reason = labUnavailableReason(true);
+  if (reason) throw new Error(`the benchmark runs on lab hosts and ${reason}`);
+  const namespace = await withLab(hostNames(Math.max(...SIZES)), (lab) => timeSizes(lab, SIZES));
+  console.log(
+    [
+      `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, default --forks 10`,
+      "",
+      "| hosts | apply (s) | per host           | check (s) | per host           |",
+      "|------:|----------:|--------------------|----------:|--------------------|",
+      ...SIZES.map((size) => row(size, namespace.get(size)!)),
+    ].join("\n"),
+  );
+  console.log(`\n${await perRelease(namespace)}`);
+}
+
+/** The same on each kind of host: the namespace hosts above, then one lab per Debian release under systemd. */
+async function perRelease(namespace: Map<number, Timing>): Promise<string> {
+  const rows = RELEASE_SIZES.map((size) => `| Debian 12 (namespace host) ${row(size, namespace.get(size)!)}`);
+  for (const release of RELEASES) {
+    const hosts = hostNames(Math.max(...RELEASE_SIZES)).map((name) => ({ name, release }));
+    const timings = await withLab(hosts, (lab) => timeSizes(lab, RELEASE_SIZES));
+    for (const size of RELEASE_SIZES)
+      rows.push(`| ${`Debian ${release} (systemd)`.padEnd(26)} ${row(size, timings.get(size)!)}`);
+  }
+  return [
+    "| host kind                  | hosts | apply (s) | per host           | check (s) | per host           |",
+    "|----------------------------|------:|----------:|--------------------|----------:|--------------------|",
+    ...rows,
+  ].join("\n");
 }
 
 main().catch((error: unknown) => {

@@ -226,7 +226,12 @@ for (const target of labTargets()) {
         const applying = apply(target, "cut", paused(step, 2));
         await waitOnHost(l, "cut", `ls /run/provision.paused-${step}`);
         // Cut the SSH connection: kill the sshd process serving this session.
-        await onHost(l, "cut", "pkill -f '^sshd: root@notty' || pkill -f 'sshd-session: root@notty' || true");
+        // Anchored: the shell running this command has the pattern in its own command line.
+        await onHost(
+          l,
+          "cut",
+          "pkill -f '^sshd: root@notty' || pkill -f '^sshd-session: root@notty' || true",
+        );
         const result = await applying;
         // The client saw its connection die, connected again and found the apply finished on its own.
         expect(result.code, `run ${run} (${step}): ${result.stdout}`).to.equal(0);

@@ -8,16 +8,16 @@ import { chmod, mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/pro
 import { join } from "node:path";
 import { guestCgroups, isHybrid, removeCgroups } from "./cgroups.js";
 import { CLEAN_ENV, exec, must, shq, waitFor, type ExecResult } from "./exec.js";
+import type { HostContext } from "./host.js";
 import {
   etcHosts,
   knownHostsLine,
   renameInMainCf,
   waitForSsh,
   waitForSshClosed,
-  type HostContext,
   type HostRuntime,
   type StopMode,
-} from "./host.js";
+} from "./runtime.js";
 import {
   createHostNetwork,
   innerPid,

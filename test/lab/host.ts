@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, lstatSync, openSync } from "node:fs";
 import { readFile, stat, utimes, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { CLEAN_ENV, exec, sh, shq, waitFor, type ExecResult } from "./exec.js";
 import {
@@ -15,6 +14,15 @@ import {
   netnsName,
   setHostLink,
 } from "./network.js";
+import {
+  etcHosts,
+  knownHostsLine,
+  renameInMainCf,
+  waitForSsh,
+  waitForSshClosed,
+  type HostRuntime,
+  type StopMode,
+} from "./runtime.js";
 import { SUDO_USER, type Pristine } from "./system.js";
 
 /**
@@ -34,30 +42,6 @@ export interface HostContext {
   authorizedKey: string;
   /** /etc/hosts lines shared by every host: relay names and the other lab hosts. */
   sharedHostsLines: string[];
-}
-
-export type StopMode = "refuse" | "unplug";
-
-/** What the lab does with a host, whichever kind it is (namespace host here, systemd guest in guest.ts). */
-export interface HostRuntime {
-  readonly name: string;
-  readonly address: string;
-  /** For titles and reports, e.g. "Debian 13 (systemd)". */
-  readonly kind: string;
-  /** First start: network, fresh files (with a new SSH host key), then boot. */
-  create(): Promise<void>;
-  /** The known_hosts line for this host, by address (how the inventory reaches it). */
-  knownHostsLine(): Promise<string>;
-  /** Runs a command as root inside the host (not over SSH). */
-  run(command: string, timeoutMs?: number): Promise<ExecResult>;
-  stop(mode: StopMode): Promise<void>;
-  start(): Promise<void>;
-  /** Back to a freshly installed host, Postfix running; the SSH host key is kept. */
-  reset(): Promise<void>;
-  /** Kills every process of the host; its network namespace stays. */
-  kill(): Promise<void>;
-  /** Postfix's log lines so far, wherever this kind of host keeps them. */
-  mailLog(): Promise<string>;
 }
 
 export class LabHostRuntime implements HostRuntime {
@@ -311,80 +295,8 @@ export class LabHostRuntime implements HostRuntime {
   }
 }
 
-/** /etc/hosts of a lab host: itself, the relays and the other lab hosts (there is no DNS). */
-export function etcHosts(name: string, address: string, sharedHostsLines: string[]): string {
-  const lines = [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-    "",
-    `${address}\t${name}`,
-    ...sharedHostsLines.filter((l) => !l.endsWith(`\t${name}`)),
-  ];
-  return `${lines.join("\n")}\n`;
-}
-
-/**
- * main.cf as a Debian install would have written it on this host: the install machine's name replaced
- * by the host's in myhostname and mydestination (also as NAME.localdomain).
- */
-export function renameInMainCf(text: string, installHostname: string, name: string): string {
-  return text
-    .split("\n")
-    .map((line) => {
-      const m = /^(myhostname|mydestination)(\s*=\s*)(.*)$/.exec(line);
-      if (!m) return line;
-      const [, key, eq, value] = m as unknown as [string, string, string, string];
-      const replaced = value
-        .split(/(\s*,\s*|\s+)/)
-        .map((token) =>
-          token === installHostname || token.startsWith(`${installHostname}.`)
-            ? name + token.slice(installHostname.length)
-            : token,
-        )
-        .join("");
-      return `${key}${eq}${replaced}`;
-    })
-    .join("\n");
-}
-
 /** The namespace host's main.cf: renamed, plus a log file since there is no syslog. */
 export function hostMainCf(text: string, installHostname: string, name: string): string {
   const body = renameInMainCf(text, installHostname, name).replace(/\n*$/, "\n");
   return `${body}\n# provision lab: there is no syslog on lab hosts\nmaillog_file = /var/log/mail.log\n`;
-}
-
-export async function knownHostsLine(address: string, publicKeyFile: string): Promise<string> {
-  const [type, key] = (await readFile(publicKeyFile, "utf8")).trim().split(/\s+/);
-  return `${address} ${type} ${key}`;
-}
-
-export function sshPortOpen(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port: 22, timeout: 1_000 });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => done(false));
-  });
-}
-
-export async function waitForSsh(name: string, address: string, timeoutMs = 15_000): Promise<void> {
-  await waitFor(
-    `sshd of lab host ${name} (${address}:22)`,
-    async () => ((await sshPortOpen(address)) ? true : undefined),
-    timeoutMs,
-  );
-}
-
-export async function waitForSshClosed(name: string, address: string): Promise<void> {
-  await waitFor(
-    `sshd on ${name} to stop`,
-    async () => ((await sshPortOpen(address)) ? undefined : true),
-    10_000,
-  );
 }

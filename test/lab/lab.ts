@@ -1,24 +1,16 @@
 // Real "home hosts" on this machine for end-to-end tests, the demo and the benchmark: each host has its
 // own sshd and its own Debian "Local only" Postfix, and SMTP relays that demand AUTH stand in for ISPs.
 // Production code never imports this; see /work/shared/LAB.md for the recipe it implements.
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, readdir, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { must, sleep } from "./exec.js";
-import { cgroupUnavailableReason, guestCgroupLeftovers, removeAllGuestCgroups } from "./cgroups.js";
+import { labUnavailableReason } from "./availability.js";
+import { acquireLock, destroyHosts, releaseLock, removeLabFiles, removeLock } from "./cleanup.js";
 import { SystemdGuest } from "./guest.js";
-import { LabHostRuntime, type HostRuntime, type StopMode } from "./host.js";
-import {
-  createBridge,
-  destroyNetwork,
-  hostAddressFor,
-  leftovers,
-  MAX_HOSTS,
-  PREFIX,
-  relayAddressFor,
-} from "./network.js";
+import { LabHostRuntime } from "./host.js";
+import type { HostRuntime, StopMode } from "./runtime.js";
+import { createBridge, hostAddressFor, leftovers, MAX_HOSTS, relayAddressFor } from "./network.js";
 import {
   makeCertificate,
   RelayLog,
@@ -28,11 +20,14 @@ import {
   type RunningRelays,
 } from "./relays.js";
 import { ensureRootfs, type Release, type Rootfs } from "./rootfs.js";
-import { commandExists, prepareSystem, SUDO_USER } from "./system.js";
+import { prepareSystem, SUDO_USER } from "./system.js";
 
 export type { RelayMessage, RelaySpec } from "./relays.js";
-export type { StopMode } from "./host.js";
+export { LAB_PASSWORDS, SOHO_RELAYS } from "./soho.js";
+export type { StopMode } from "./runtime.js";
 export { RELEASES, type Release } from "./rootfs.js";
+export { labUnavailableReason } from "./availability.js";
+export { labLeftovers } from "./cleanup.js";
 
 /**
  * A host of the lab: a bare name is a namespace host (this machine's Debian 12 Postfix, init script,
@@ -86,119 +81,15 @@ export interface Lab {
   down(): Promise<void>;
 }
 
-/**
- * Relays for the SOHO_README scenarios (MISSION.md): the ISP on submission and on 465, the two
- * sender-dependent providers, and the translator's foo.bar.com. Demo, benchmark and tests share them.
- */
-/**
- * What the relays accept. Not dictionary words (the CLI masks every secret value wherever it appears in
- * its output, so "password" would also mask "smtp_sasl_password_maps"), and with a colon, a `#` and
- * inner spaces, which Postfix allows in the password part of sasl_passwd.
- */
-export const LAB_PASSWORDS = {
-  isp: "isp-Pa55:with#hash",
-  exampleCom: "com pa55 w0rd",
-  exampleNet: "net-S3cret",
-  fooBar: "piyopiyo",
-};
-
-export const SOHO_RELAYS: RelaySpec[] = [
-  {
-    name: "isp",
-    hostname: "mail.isp.example",
-    port: 587,
-    tls: "starttls",
-    users: { username: LAB_PASSWORDS.isp },
-  },
-  {
-    name: "isp-smtps",
-    hostname: "smtps.isp.example",
-    port: 465,
-    tls: "implicit",
-    users: { username: LAB_PASSWORDS.isp },
-  },
-  {
-    name: "example-com",
-    hostname: "mail.example.com",
-    port: 587,
-    tls: "starttls",
-    users: { username2: LAB_PASSWORDS.exampleCom },
-  },
-  {
-    name: "example-net",
-    hostname: "mail.example.net",
-    port: 25,
-    tls: "starttls",
-    users: { username2: LAB_PASSWORDS.exampleNet },
-  },
-  {
-    name: "foo-bar",
-    hostname: "foo.bar.com",
-    port: 587,
-    tls: "starttls",
-    users: { hoge: LAB_PASSWORDS.fooBar },
-  },
-];
-
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_LAB_DIR = join(REPO_ROOT, ".lab");
-/** Machine-wide: namespaces and the bridge are global, so only one lab may run at a time. */
-const LOCK_FILE = "/run/provision-lab.lock";
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/;
 /** Hosts booted at once; beyond this the machine's few CPUs only thrash. */
 const BOOT_CONCURRENCY = 8;
 
-/**
- * Why a lab (with systemd hosts, when `systemd` is true) cannot run on this machine, or null when it can.
- * Synchronous, so suites can decide up front.
- */
-export function labUnavailableReason(systemd = false): string | null {
-  if (process.platform !== "linux") return `the lab needs Linux (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return "the lab needs root (network, mount and PID namespaces)";
-  for (const cmd of ["ip", "unshare", "nsenter", "perl", "mount"]) {
-    if (!commandExists(cmd)) return `the lab needs the '${cmd}' command (iproute2, util-linux, perl-base)`;
-  }
-  if (!commandExists("dpkg-query") || !commandExists("apt-get"))
-    return "the lab needs a Debian-based machine (apt)";
-  const probe = `${PREFIX}-probe-${process.pid}`;
-  try {
-    execFileSync("ip", ["netns", "add", probe], { stdio: "pipe", timeout: 10_000 });
-    execFileSync("ip", ["netns", "del", probe], { stdio: "pipe", timeout: 10_000 });
-  } catch (err) {
-    return `'ip netns add' does not work here: ${errorText(err)}`;
-  }
-  try {
-    execFileSync(
-      "unshare",
-      ["-m", "-u", "-p", "--fork", "--mount-proc", "--propagation", "private", "true"],
-      { stdio: "pipe", timeout: 10_000 },
-    );
-  } catch (err) {
-    return `'unshare' cannot create mount/UTS/PID namespaces here: ${errorText(err)}`;
-  }
-  return systemd ? systemdUnavailableReason() : null;
-}
-
-function systemdUnavailableReason(): string | null {
-  for (const [cmd, pkg] of [
-    ["systemd-nspawn", "systemd-container"],
-    ["mmdebstrap", "mmdebstrap"],
-  ] as const) {
-    if (!commandExists(cmd)) return `systemd lab hosts need '${cmd}' (apt-get install ${pkg})`;
-  }
-  if (!readFileSync("/proc/filesystems", "utf8").includes("\toverlay\n"))
-    return "systemd lab hosts need overlayfs (modprobe overlay)";
-  return cgroupUnavailableReason();
-}
-
 /** A host spec as name and release (undefined: namespace host). */
 function parseSpec(spec: LabHostSpec): { name: string; release?: Release } {
   return typeof spec === "string" ? { name: spec } : spec;
-}
-
-function errorText(err: unknown): string {
-  const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-  return stderr || (err instanceof Error ? err.message : String(err));
 }
 
 let current: LabImpl | undefined;
@@ -225,14 +116,7 @@ export async function destroyStaleLab(dir = DEFAULT_LAB_DIR): Promise<void> {
   if (current) await current.down();
   await destroyHosts();
   await removeLabFiles(dir);
-  await rm(LOCK_FILE, { force: true });
-}
-
-/** Every lab host's processes, network and cgroups, whichever lab made them. */
-async function destroyHosts(): Promise<void> {
-  // Namespaces first: killing a guest's systemd (PID 1 in its netns) ends the whole guest.
-  await destroyNetwork();
-  await removeAllGuestCgroups();
+  await removeLock();
 }
 
 function validate(opts: LabOptions): void {
@@ -426,76 +310,4 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
   if (errors.length > 0) throw errors[0];
-}
-
-/** Files the lab writes into its dir; the dir itself goes only if nothing else was put there. */
-async function removeLabFiles(dir: string): Promise<void> {
-  assertNothingMountedUnder(dir);
-  for (const f of [
-    "hosts",
-    "id_ed25519",
-    "id_ed25519.pub",
-    "known_hosts",
-    "relay-key.pem",
-    "relay-cert.pem",
-  ]) {
-    await rm(join(dir, f), { recursive: true, force: true });
-  }
-  if (existsSync(dir) && (await readdir(dir)).length === 0) await rmdir(dir);
-}
-
-/**
- * Host bind mounts live only in the hosts' private mount namespaces. If one ever showed up in ours,
- * deleting the lab dir would recurse into the real /etc/postfix or /root, so refuse instead.
- */
-function assertNothingMountedUnder(dir: string): void {
-  const mountPoints = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[4] ?? "");
-  const inside = mountPoints.filter((m) => m === dir || m.startsWith(`${dir}/`));
-  if (inside.length > 0)
-    throw new Error(`refusing to delete ${dir}: mounted inside it: ${inside.join(", ")}`);
-}
-
-async function acquireLock(dir: string): Promise<void> {
-  try {
-    const owner = JSON.parse(await readFile(LOCK_FILE, "utf8")) as { pid: number; dir: string };
-    if (owner.pid !== process.pid && processAlive(owner.pid)) {
-      throw new Error(
-        `another lab is running (pid ${owner.pid}, dir ${owner.dir}); stop it, or run ` +
-          "`npx tsx test/lab/cli.ts down` to tear it down",
-      );
-    }
-  } catch (err) {
-    if (!(err instanceof SyntaxError) && (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
-  await writeFile(LOCK_FILE, JSON.stringify({ pid: process.pid, dir }));
-}
-
-async function releaseLock(): Promise<void> {
-  const owner = await readFile(LOCK_FILE, "utf8").catch(() => "");
-  if (owner.includes(`"pid":${process.pid},`)) await rm(LOCK_FILE, { force: true });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A recycled PID is not our lab: only a node process can own it.
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("node");
-  } catch {
-    return false;
-  }
-}
-
-/** For diagnostics and tests: lab namespaces, links or host init processes still around. */
-export async function labLeftovers(): Promise<string[]> {
-  const inits: string[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.startsWith("lab-init")) inits.push(`process ${entry} (lab-init)`);
-    if (cmdline.startsWith("systemd-nspawn") && cmdline.includes(`/run/netns/${PREFIX}-`))
-      inits.push(`process ${entry} (systemd-nspawn)`);
-  }
-  return [...(await leftovers()), ...guestCgroupLeftovers(), ...inits];
 }
