@@ -1,6 +1,7 @@
 // The lab itself: real hosts reachable with the system ssh client, a pristine Debian "Local only"
 // Postfix on each, and a hand-configured Postfix delivering through an AUTH-requiring relay.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { join } from "node:path";
 import { expect } from "chai";
 import {
   labLeftovers,
@@ -10,7 +11,7 @@ import {
   type Lab,
   LAB_PASSWORDS,
 } from "../lab/lab.js";
-import { labTargets } from "./support.js";
+import { labTargets, REPO } from "./support.js";
 
 interface SshResult {
   code: number;
@@ -176,6 +177,33 @@ for (const target of labTargets()) {
 
     it("tears down completely", async function () {
       await theLab().down();
+      expect(await labLeftovers()).to.deep.equal([]);
+    });
+
+    it("cleans up after a crashed lab: the next start removes what the dead one left", async function () {
+      // A lab in another process, killed without any chance to tear down (like a crashed test run).
+      const spec = target.release ? `crashed:${target.release}` : "crashed";
+      const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/lab/cli.ts"), "up", spec], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const deadline = Date.now() + 300_000;
+      while (!output.includes("lab is up") && child.exitCode === null && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(output, "the other lab came up").to.include("lab is up");
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      expect(await labLeftovers(), "the dead lab left its hosts behind").to.not.deep.equal([]);
+
+      lab = await startLab({
+        hosts: [target.release ? { name: "next", release: target.release } : "next"],
+        relays: SOHO_RELAYS,
+      });
+      expect(lab.hosts.map((h) => h.name)).to.deep.equal(["next"]);
+      expect((await lab.run("next", "postfix status")).code).to.equal(0);
+      await lab.down();
       expect(await labLeftovers()).to.deep.equal([]);
     });
   });

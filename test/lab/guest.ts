@@ -77,11 +77,11 @@ export class SystemdGuest implements HostRuntime {
    */
   async run(command: string, timeoutMs = 120_000): Promise<ExecResult> {
     if (this.leader === 0) throw new Error(`lab host ${this.name} is not running`);
-    const join_ = guestCgroups(this.name)
+    const intoCgroups = guestCgroups(this.name)
       .map((c) => `echo $$ > ${shq(join(c, "cgroup.procs"))}`)
       .join("; ");
     const seconds = String(Math.ceil(timeoutMs / 1000));
-    const enter = `${join_}; exec nsenter -t ${this.leader} -m -u -i -n -p -- timeout -k 2 ${seconds} sh -c "$0"`;
+    const enter = `${intoCgroups}; exec nsenter -t ${this.leader} -m -u -i -n -p -- timeout -k 2 ${seconds} sh -c "$0"`;
     return exec("sh", ["-c", enter, command], { timeoutMs: timeoutMs + 5_000 });
   }
 
