@@ -7,7 +7,7 @@ import { closeSync, openSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { guestCgroups, isHybrid, removeCgroups } from "./cgroups.js";
-import { CLEAN_ENV, exec, must, shq, waitFor, type ExecResult } from "./exec.js";
+import { CLEAN_ENV, exec, must, shq, waitFor, waitForExit, type ExecResult } from "./exec.js";
 import type { HostContext } from "./host.js";
 import {
   etcHosts,
@@ -112,13 +112,9 @@ export class SystemdGuest implements HostRuntime {
   async kill(): Promise<void> {
     // The guest's systemd goes first, which ends its whole PID namespace; nspawn then exits by itself.
     await killNamespace(netnsName(this.name));
-    const nspawn = this.nspawn;
-    if (nspawn && nspawn.exitCode === null && nspawn.signalCode === null) {
-      const exited = () => (nspawn.exitCode !== null || nspawn.signalCode !== null ? true : undefined);
-      await waitFor(`systemd-nspawn of ${this.name} to exit`, exited, 5_000).catch(() => {
-        nspawn.kill("SIGKILL");
-        return waitFor(`systemd-nspawn of ${this.name} to exit`, exited, 5_000);
-      });
+    if (this.nspawn && !(await waitForExit(this.nspawn))) {
+      this.nspawn.kill("SIGKILL");
+      await waitForExit(this.nspawn);
     }
     this.nspawn = undefined;
     this.leader = 0;

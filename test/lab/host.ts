@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, lstatSync, openSync } from "node:fs";
 import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CLEAN_ENV, exec, sh, shq, waitFor, type ExecResult } from "./exec.js";
+import { CLEAN_ENV, exec, sh, shq, waitFor, waitForExit, type ExecResult } from "./exec.js";
 import {
   createHostNetwork,
   innerPid,
@@ -18,6 +18,7 @@ import {
   etcHosts,
   knownHostsLine,
   renameInMainCf,
+  SSHD_LAB_SETTINGS,
   waitForSsh,
   waitForSshClosed,
   type HostRuntime,
@@ -120,15 +121,8 @@ export class LabHostRuntime implements HostRuntime {
 
   async kill(): Promise<void> {
     await killNamespace(this.ns);
-    const anchor = this.anchor;
-    if (anchor && anchor.exitCode === null && anchor.signalCode === null) {
-      // unshare exits once it has reaped the init; waiting keeps it from lingering as a zombie.
-      await waitFor(
-        `unshare for ${this.name} to exit`,
-        () => (anchor.exitCode !== null || anchor.signalCode !== null ? true : undefined),
-        5_000,
-      ).catch(() => undefined);
-    }
+    // unshare exits once it has reaped the init; waiting keeps it from lingering as a zombie.
+    if (this.anchor) await waitForExit(this.anchor);
     this.anchor = undefined;
     this.initPid = 0;
   }
@@ -261,14 +255,7 @@ export class LabHostRuntime implements HostRuntime {
     const dropIn = [
       "# provision lab host: listen only on the lab address; keys only",
       `ListenAddress ${this.address}:22`,
-      "HostKey /etc/ssh/ssh_host_ed25519_key",
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UseDNS no",
-      // Benchmarks open many sessions at once; the default 10:30:100 drops some of them at random.
-      "MaxStartups 200",
-      "MaxSessions 50",
+      ...SSHD_LAB_SETTINGS,
     ].join("\n");
     return `
       mkdir ssh && cp -a /etc/ssh/. ssh/ && rm -f ssh/ssh_host_*

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exec, must, shq } from "./exec.js";
+import { SSHD_LAB_SETTINGS } from "./runtime.js";
 import { SUDO_USER } from "./system.js";
 
 export const RELEASES = ["13", "12", "11"] as const;
@@ -32,17 +33,10 @@ const GUEST_PACKAGES = [
   "sudo",
 ];
 
-/** Like the namespace hosts' drop-in: keys only, and room for a benchmark's many sessions at once. */
-const SSHD_DROP_IN = [
-  "# provision lab host: keys only, one host key of its own",
-  "HostKey /etc/ssh/ssh_host_ed25519_key",
-  "PermitRootLogin prohibit-password",
-  "PasswordAuthentication no",
-  "KbdInteractiveAuthentication no",
-  "UseDNS no",
-  "MaxStartups 200",
-  "MaxSessions 50",
-].join("\n");
+/** The lab's sshd settings (as on namespace hosts) as a drop-in of the tree. */
+const SSHD_DROP_IN = ["# provision lab host: keys only, one host key of its own", ...SSHD_LAB_SETTINGS].join(
+  "\n",
+);
 
 const CACHE_ROOT = "/var/cache/provision-lab/rootfs";
 

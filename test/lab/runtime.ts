@@ -6,6 +6,18 @@ import { waitFor, type ExecResult } from "./exec.js";
 
 export type StopMode = "refuse" | "unplug";
 
+/** sshd settings of every lab host: one ed25519 host key, keys only, no DNS lookups. */
+export const SSHD_LAB_SETTINGS = [
+  "HostKey /etc/ssh/ssh_host_ed25519_key",
+  "PermitRootLogin prohibit-password",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication no",
+  "UseDNS no",
+  // Benchmarks open many sessions at once; the default 10:30:100 drops some of them at random.
+  "MaxStartups 200",
+  "MaxSessions 50",
+];
+
 /** What the lab does with a host, whichever kind it is (namespace host here, systemd guest in guest.ts). */
 export interface HostRuntime {
   readonly name: string;
