@@ -12,6 +12,7 @@ import type { HostContext } from "./host.js";
 import {
   etcHosts,
   knownHostsLine,
+  mustRun,
   renameInMainCf,
   waitForSsh,
   waitForSshClosed,
@@ -91,7 +92,8 @@ export class SystemdGuest implements HostRuntime {
       return;
     }
     // The listener and every session, so that open connections break too, like a crashed daemon.
-    await this.mustRun(
+    await mustRun(
+      this,
       "systemctl stop ssh.service; for p in sshd sshd-session sshd-auth; do pkill -9 -x $p || true; done",
     );
     await waitForSshClosed(this.name, this.address);
@@ -99,7 +101,7 @@ export class SystemdGuest implements HostRuntime {
 
   async start(): Promise<void> {
     await setHostLink(this.index, true);
-    await this.mustRun("systemctl start ssh.service");
+    await mustRun(this, "systemctl start ssh.service");
     await waitForSsh(this.name, this.address);
   }
 
@@ -119,13 +121,6 @@ export class SystemdGuest implements HostRuntime {
     this.nspawn = undefined;
     this.leader = 0;
     await removeCgroups(guestCgroups(this.name));
-  }
-
-  private async mustRun(script: string): Promise<string> {
-    const r = await this.run(`set -eu\n${script}`);
-    if (r.code !== 0)
-      throw new Error(`on lab host ${this.name}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
   }
 
   /** Files this host has of its own, copied over the fresh overlay at every boot. */

@@ -17,6 +17,7 @@ import {
 import {
   etcHosts,
   knownHostsLine,
+  mustRun,
   renameInMainCf,
   SSHD_LAB_SETTINGS,
   waitForSsh,
@@ -97,17 +98,20 @@ export class LabHostRuntime implements HostRuntime {
       return;
     }
     // Kill the listener and every session so existing connections break too, like a crashed daemon.
-    await this.mustRun(`
+    await mustRun(
+      this,
+      `
       for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = sshd ] && kill -9 "\${p#/proc/}" 2>/dev/null || true
       done
-      rm -f /run/sshd.pid`);
+      rm -f /run/sshd.pid`,
+    );
     await waitForSshClosed(this.name, this.address);
   }
 
   async start(): Promise<void> {
     await setHostLink(this.index, true);
-    await this.mustRun(`${SSHD_RUNNING} || ${SSHD_START}`);
+    await mustRun(this, `${SSHD_RUNNING} || ${SSHD_START}`);
     await waitForSsh(this.name, this.address);
   }
 
@@ -132,22 +136,18 @@ export class LabHostRuntime implements HostRuntime {
     return ["-t", String(this.initPid), "-m", "-u", "-n", "-p", "--"];
   }
 
-  private async mustRun(script: string): Promise<string> {
-    const r = await this.run(`set -eu\n${script}`);
-    if (r.code !== 0)
-      throw new Error(`on lab host ${this.name}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
-  }
-
   private async boot(): Promise<void> {
     await this.spawnInit();
-    await this.mustRun(`
+    await mustRun(
+      this,
+      `
       ${this.mountScript()}
       hostname ${shq(this.name)}
       ${SSHD_START}
       # Debian's init script does exactly this: refresh the chroot (it copies /etc/hosts), then start.
       /usr/lib/postfix/configure-instance.sh -
-      postfix start 2>/dev/null`);
+      postfix start 2>/dev/null`,
+    );
     await waitForSsh(this.name, this.address);
   }
 

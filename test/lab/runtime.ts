@@ -78,6 +78,14 @@ export function renameInMainCf(text: string, installHostname: string, name: stri
     .join("\n");
 }
 
+/** A setup script run as root on the host; a non-zero exit is an error naming the host. */
+export async function mustRun(host: HostRuntime, script: string): Promise<string> {
+  const r = await host.run(`set -eu\n${script}`);
+  if (r.code !== 0)
+    throw new Error(`on lab host ${host.name}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}
+
 export async function knownHostsLine(address: string, publicKeyFile: string): Promise<string> {
   const [type, key] = (await readFile(publicKeyFile, "utf8")).trim().split(/\s+/);
   return `${address} ${type} ${key}`;
