@@ -1,10 +1,10 @@
-// `npm run bench`: wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on
-// 1, 5, 10 and 25 lab hosts, with the SSH connections and remote commands each host cost; then on 1 and
-// 10 hosts of each kind (namespace host, Debian 13, 12 and 11 under systemd). Needs root.
+// `npm run bench`: first the unit-level benchmark of a 100,000-entry table (bench-table.ts, no lab),
+// then the wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on 1, 5, 10
+// and 25 lab hosts, with the SSH connections and remote commands each host cost (needs root and the lab).
+// Then 1 and 10 hosts of each kind (namespace host, Debian 13, 12 and 11 under systemd).
+// `npm run bench -- --unit` runs only the first part.
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import {
   labUnavailableReason,
   RELEASES,
@@ -13,9 +13,9 @@ import {
   type Lab,
   type LabHostSpec,
 } from "../test/lab/lab.js";
-import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
+import { benchLargeTable } from "./bench-table.js";
+import { BIN, labWorkspace } from "./lab-workspace.js";
 
-const BIN = join(REPO, "bin", "provision.js");
 const SIZES = [1, 5, 10, 25];
 /** Host counts timed on every kind of host (namespace, and Debian 13, 12 and 11 under systemd). */
 const RELEASE_SIZES = [1, 10];
@@ -58,6 +58,10 @@ function perHost(hosts: HostJson[]): string {
   return `${[...conns].join("/")} conn, ${[...cmds].join("/")} cmds`;
 }
 
+function machine(): string {
+  return `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+}
+
 interface Timing {
   apply: Awaited<ReturnType<typeof provision>>;
   check: Awaited<ReturnType<typeof provision>>;
@@ -65,11 +69,7 @@ interface Timing {
 
 /** apply on fresh hosts (everything to do), then check (in sync), on the first `size` hosts of the lab. */
 async function timeSizes(lab: Lab, sizes: number[]): Promise<Map<number, Timing>> {
-  const dir = join(lab.dir, "bench");
-  mkdirSync(dir, { recursive: true });
-  const env = labHome(dir);
-  const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
-  const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
+  const { env, inventory, playbook } = labWorkspace(lab, "bench");
   const timings = new Map<number, Timing>();
   for (const size of sizes) {
     const subset = lab.hosts.slice(0, size).map((h) => h.name);
@@ -109,12 +109,16 @@ async function withLab<T>(hosts: LabHostSpec[], fn: (lab: Lab) => Promise<T>): P
 const hostNames = (n: number) => Array.from({ length: n }, (_, i) => `h${String(i + 1).padStart(2, "0")}`);
 
 async function main(): Promise<void> {
+  console.log([machine(), "", ...(await benchLargeTable())].join("\n"));
+  if (process.argv.includes("--unit")) return;
+
   const reason = labUnavailableReason(true);
   if (reason) throw new Error(`the benchmark runs on lab hosts and ${reason}`);
   const namespace = await withLab(hostNames(Math.max(...SIZES)), (lab) => timeSizes(lab, SIZES));
   console.log(
     [
-      `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, default --forks 10`,
+      "",
+      `${machine()}, default --forks 10`,
       "",
       "| hosts | apply (s) | per host           | check (s) | per host           |",
       "|------:|----------:|--------------------|----------:|--------------------|",

@@ -4,13 +4,10 @@
 //   npm run demo                          lab demo: dry run, apply, apply again, drift, check, repair
 //   npm run demo -- -i INVENTORY [PLAYBOOK]  your own machines: facts and a dry run only (changes nothing)
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import pc from "picocolors";
 import { labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../test/lab/lab.js";
-import { labHome, REPO, writeLabInventory, writeLabPlaybook } from "../test/lab/workspace.js";
-
-const BIN = join(REPO, "bin", "provision.js");
+import { BIN, labWorkspace } from "./lab-workspace.js";
 
 function say(text: string): void {
   console.log(`\n${pc.bold(pc.cyan("==> " + text))}`);
@@ -61,11 +58,7 @@ async function labDemo(): Promise<void> {
   say("Starting two lab hosts (nas, pi): sshd + a fresh Debian 'Local only' Postfix each, plus SMTP relays");
   const lab = await startLab({ hosts: ["nas", "pi"], relays: SOHO_RELAYS });
   try {
-    const dir = join(lab.dir, "demo");
-    mkdirSync(dir, { recursive: true });
-    const env = labHome(dir);
-    const inventory = writeLabInventory(lab, join(dir, "hosts.yaml"));
-    const playbook = writeLabPlaybook(join(dir, "site.yaml"), "site.yaml");
+    const { env, inventory, playbook } = labWorkspace(lab, "demo");
     console.log(
       `inventory: ${relative(process.cwd(), inventory)}\nplaybook:  ${relative(process.cwd(), playbook)}`,
     );

@@ -50,6 +50,14 @@ export class HostError extends Error {
   }
 }
 
+/** A remote command did not finish in time. During an apply the script goes on on the host by itself. */
+export class CommandTimeoutError extends HostError {
+  constructor(host: string, message: string) {
+    super(host, message);
+    this.name = "CommandTimeoutError";
+  }
+}
+
 /**
  * The host could not be reached or logged in to, or the connection was lost. Lost during an apply, the
  * apply goes on on the host by itself (engine/apply-script.ts); the message says so.

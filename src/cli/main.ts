@@ -1,9 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { dirname } from "node:path";
 import { InputError, InputErrors } from "../errors.js";
 import { loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
 import { loadPlaybook, resolveDesired } from "../playbook/index.js";
 import { createSecretResolver } from "../secrets/resolve.js";
-import { createRedactor } from "../secrets/redact.js";
+import { createRedactor, NO_REDACTION, type Redactor } from "../secrets/redact.js";
 import type { Secret } from "../secrets/secret.js";
 import type { PostfixState } from "../postfix/state.js";
 import { runAll } from "../engine/run-all.js";
@@ -11,10 +12,10 @@ import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
 import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
 import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
-import { checkLine, hostReport, recap } from "../report/text.js";
-import { jsonReport } from "../report/json.js";
+import { textReport } from "../report/text.js";
+import { jsonDocument } from "../report/json.js";
+import { jsonText } from "../report/terminal.js";
 import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
-import { factsReport } from "../report/facts.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
 
 /**
@@ -34,23 +35,28 @@ const defaultIo = (): Io => ({
   color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 
+const DEFAULT_INVENTORY = "inventories/hosts.yaml";
+
 interface CommonOptions {
-  inventory: string;
+  /** Every -i, in order; none given: DEFAULT_INVENTORY. */
+  inventory?: string[];
   limit?: string;
   json?: boolean;
   forks: number;
   /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
   hostKeyChecking?: HostKeyChecking;
   connectTimeout: number;
+  commandTimeout: number;
   lockTimeout: number;
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
-  // Until secrets are loaded there is nothing to mask; afterwards every line passes the redactor.
-  let redact = (text: string) => text;
-  const out = (text: string) => io.out(redact(text));
-  const err = (text: string) => io.err(redact(text));
+  // Until secrets are loaded there is nothing to mask; afterwards everything printed passes the redactor.
+  let redactor: Redactor = NO_REDACTION;
+  const out = (text: string) => io.out(redactor.text(text));
+  const err = (text: string) => io.err(redactor.text(text));
+  const outJson = (document: object) => io.out(jsonText(redactor.json(document)));
 
   const program = new Command("provision")
     .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
@@ -61,7 +67,11 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
 
   const common = (command: Command) =>
     command
-      .option("-i, --inventory <file>", "inventory file", "inventories/hosts.yaml")
+      .option(
+        "-i, --inventory <source>",
+        `inventory file (YAML or INI), directory, or host list "nas,pi,"; repeat to merge several (default: ${DEFAULT_INVENTORY})`,
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .option("-l, --limit <pattern>", "only hosts matching this Ansible pattern (nas,pi  home:!pi  pi*)")
       .option("--json", "print one JSON document on stdout")
       .option("-f, --forks <n>", "hosts worked on at once", positiveInt, 10)
@@ -72,22 +82,30 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
         ).choices(["strict", "accept-new"]),
       )
       .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
+      .option(
+        "--command-timeout <seconds>",
+        "give up waiting for one remote command after this long (plus --lock-timeout)",
+        positiveInt,
+        120,
+      )
       .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
     const loaded = await load(mode, playbook, options);
-    redact = createRedactor(loaded.secrets);
+    redactor = createRedactor(loaded.secrets);
     for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
     const outcomes = await runAll(loaded.jobs, mode, {
       ...DEFAULT_SESSION_OPTIONS,
       connectTimeoutMs: options.connectTimeout * 1000,
+      commandTimeoutMs: options.commandTimeout * 1000,
       hostKeyChecking: options.hostKeyChecking,
       forks: options.forks,
       lockWaitSeconds: options.lockTimeout,
       pause: testPause(process.env.PROVISION_TEST_PAUSE),
     });
     exitCode = exitCodeFor(outcomes, mode);
-    report(mode, outcomes, options, exitCode, { out, err, color: io.color });
+    if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));
+    else out(textReport(mode, outcomes, { diff: Boolean(options.diff), color: io.color }));
     if (mode === "check" && options.promFile) {
       // Metrics are a by-product: failing to write them must not hide the check's own result.
       try {
@@ -172,10 +190,13 @@ async function load(
   playbookFile: string | undefined,
   options: CommonOptions,
 ): Promise<Loaded> {
-  const inventory: Inventory = loadInventory(options.inventory);
+  // As ansible-playbook: group_vars/ and host_vars/ beside the playbook count too.
+  const inventory: Inventory = loadInventory(options.inventory ?? [DEFAULT_INVENTORY], {
+    ...(playbookFile !== undefined && { playbookDir: dirname(playbookFile) }),
+  });
   const selected = selectHosts(inventory, options.limit);
   if (selected.length === 0)
-    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${options.inventory}`);
+    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${inventory.file}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
   if (mode === "facts" || !playbookFile) {
     return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
@@ -201,33 +222,4 @@ export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {
   if (outcomes.some((o) => o.status === "unreachable")) return EXIT.unreachable;
   if (mode === "check" && outcomes.some((o) => o.status === "drift")) return EXIT.drift;
   return EXIT.ok;
-}
-
-function report(
-  mode: RunMode,
-  outcomes: HostOutcome[],
-  options: CommonOptions & Extra,
-  exitCode: number,
-  io: Io,
-) {
-  if (options.json) {
-    io.out(jsonReport(mode, outcomes, exitCode));
-    return;
-  }
-  if (mode === "facts") {
-    io.out(outcomes.map(factsReport).join("\n") + "\n");
-    return;
-  }
-  if (mode === "check") {
-    io.out(outcomes.map(checkLine).join("\n") + "\n");
-    return;
-  }
-  const textOptions = { mode, diff: mode === "dry-run" || Boolean(options.diff), color: io.color } as const;
-  io.out(
-    outcomes.map((o) => hostReport(o, textOptions)).join("\n\n") +
-      "\n\n" +
-      recap(outcomes, mode, io.color) +
-      "\n",
-  );
-  if (mode === "dry-run") io.out("Dry run: nothing was changed on any host.\n");
 }

@@ -1,3 +1,4 @@
+import { managedTables } from "../postfix/rules.js";
 import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
 import type { PostfixState } from "../postfix/state.js";
 import { factsScript, type FactRequest, type LockOptions } from "../facts/script.js";
@@ -6,9 +7,8 @@ import type { HostFacts } from "../facts/types.js";
 import { HostError } from "../errors.js";
 import type { RemoteSession } from "../transport/ssh.js";
 import { MAIN_CF } from "./plan.js";
-import type { HostOutcome } from "./outcome.js";
 
-/** Reading a host: which files to ask about, the one facts command, and the summary kept for reports. */
+/** Reading a host: which files to ask about, and the one facts command. */
 
 export async function gatherFacts(
   session: RemoteSession,
@@ -25,33 +25,11 @@ export async function gatherFacts(
 
 /** Files to read: main.cf, every managed table source, and every index file it could have. */
 export function factRequest(state: PostfixState | undefined): FactRequest {
-  const names = state ? tableNames(state) : [];
+  const names = state ? managedTables(state) : [];
   const sources = names.map((name) => `/etc/postfix/${name}`);
   return {
     contents: [MAIN_CF, ...sources],
     stats: sources.flatMap((source) => ALL_INDEX_SUFFIXES.map((suffix) => source + suffix)),
-  };
-}
-
-/** The tables a state may manage; reading one more than needed is harmless, one fewer is not. */
-function tableNames(state: PostfixState): string[] {
-  const names: string[] = [];
-  if (state.generic) names.push("generic");
-  if (state.canonical) names.push("canonical");
-  if (state.virtual) names.push("virtual");
-  if (state.relay || state.senders) names.push("sasl_passwd");
-  if (state.senders) names.push("sender_relay");
-  names.push(...Object.keys(state.tables ?? {}));
-  return names;
-}
-
-export function summary(facts: HostFacts): HostOutcome["facts"] {
-  return {
-    version: facts.version,
-    defaultDatabaseType: facts.defaultDatabaseType,
-    supportedTypes: facts.supportedTypes,
-    running: facts.running,
-    postconfN: facts.postconfN,
   };
 }
 

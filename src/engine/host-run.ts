@@ -2,14 +2,14 @@ import type { InventoryHost } from "../inventory/host.js";
 import { randomBytes } from "node:crypto";
 import type { PostfixState } from "../postfix/state.js";
 import { deriveConfig } from "../postfix/derive.js";
-import type { HostFacts } from "../facts/types.js";
-import { HostError, UnreachableError } from "../errors.js";
+import { factsSummary, type HostFacts } from "../facts/types.js";
+import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
 import { openSession, type RemoteSession, type SessionOptions } from "../transport/ssh.js";
-import type { ApplyOptions } from "./apply-script.js";
-import { applyPlan, confirmAfterLostConnection } from "./apply.js";
-import { factRequest, gatherFacts, summary } from "./gather.js";
-import { makePlan, MAIN_CF } from "./plan.js";
-import type { HostOutcome } from "./outcome.js";
+import type { Pause } from "./apply-script.js";
+import { applyPlan, followUp, type ApplyResult } from "./apply.js";
+import { factRequest, gatherFacts } from "./gather.js";
+import { makePlan, MAIN_CF, type Plan } from "./plan.js";
+import type { HostOutcome, HostStatus } from "./outcome.js";
 
 /**
  * One host, start to end: connect once, read facts in one command, plan, and (apply only) carry out
@@ -31,92 +31,136 @@ export interface RunOptions extends SessionOptions {
   /** Seconds to wait for another run's lock on the host. */
   lockWaitSeconds: number;
   /** Fault-injection hook for the end-to-end tests (PROVISION_TEST_PAUSE=STEP:SECONDS). */
-  pause?: ApplyOptions["pause"];
+  pause?: Pause;
 }
 
-export async function runHost(job: HostJob, mode: RunMode, options: RunOptions): Promise<HostOutcome> {
+/** How a session is opened; the unit tests pass a replaying fake. */
+export type Connect = typeof openSession;
+
+export async function runHost(
+  job: HostJob,
+  mode: RunMode,
+  options: RunOptions,
+  connect: Connect = openSession,
+): Promise<HostOutcome> {
   const started = Date.now();
-  const outcome: HostOutcome = {
-    name: job.host.name,
-    address: job.host.connection.address,
-    status: "in-sync",
-    changes: [],
-    steps: [],
-    warnings: [...(job.warnings ?? [])],
-    stats: { connections: 0, commands: 0, durationMs: 0 },
-  };
+  const name = job.host.name;
+  // A remote script may first wait up to lockWaitSeconds for another run's lock.
+  const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
+  const link = new HostLink((extraMs) =>
+    connect(name, job.host.connection, { ...options, commandTimeoutMs: commandTimeoutMs + extraMs }),
+  );
   const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
-  let session: RemoteSession | undefined;
-  let commandsBefore = 0; // commands of a session lost on the way
+  let warnings = job.warnings ?? [];
+  let facts: HostFacts | undefined;
+  let plan: Plan | undefined;
+  let applied: ApplyResult | undefined;
+  let verdict: { status: HostStatus; error?: string } = { status: "in-sync" };
   try {
-    // A remote script may first wait up to lockWaitSeconds for another run's lock.
-    const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
-    const connect = () => openSession(job.host.name, job.host.connection, { ...options, commandTimeoutMs });
-    session = await connect();
-    outcome.stats.connections = 1;
     const request = factRequest(job.state);
     // Another run may change the host between our read and our write; the apply script notices and
     // stops before touching anything. Then read and plan once more.
     for (let attempt = 1; ; attempt++) {
-      const facts = await gatherFacts(session, job.host.name, request, lock);
-      outcome.facts = summary(facts);
-      for (const warning of facts.warnings)
-        if (!outcome.warnings.includes(warning)) outcome.warnings.push(warning);
-      if (mode === "facts" || !job.state) return outcome;
+      facts = await gatherFacts(await link.session(), name, request, lock);
+      warnings = withNew(warnings, facts.warnings);
+      if (mode === "facts" || !job.state) break;
 
-      const config = deriveConfig(job.state, hostInfo(job.host.name, facts));
-      const plan = makePlan(config, facts);
-      outcome.plan = plan;
-      outcome.changes = plan.changes;
-      if (plan.changes.length === 0) return outcome;
+      const config = deriveConfig(job.state, { name, ...facts });
+      plan = makePlan(config, facts);
+      if (plan.changes.length === 0) break;
       if (mode !== "apply") {
-        outcome.status = "drift";
-        return outcome;
+        verdict = { status: "drift" };
+        break;
       }
       if (plan.writes.some((w) => w.path === MAIN_CF) && facts.files.get(MAIN_CF)?.utf8 === false) {
         throw new HostError(
-          job.host.name,
+          name,
           `${MAIN_CF} is not valid UTF-8; rewriting it would damage those bytes. Convert it (iconv) and run again`,
         );
       }
-      const context = { plan, config, facts, request, lock, options, outcome };
-      const applied = await applyPlan(session, job.host.name, context).catch(async (error: unknown) => {
-        if (!(error instanceof UnreachableError)) throw error;
-        // The apply goes on without us (apply-script.ts); connect again and see how it ended.
-        commandsBefore += session?.commandCount ?? 0;
-        session?.close();
-        const fresh = await connect().catch(() => Promise.reject(error));
-        session = fresh;
-        outcome.stats.connections += 1;
-        await confirmAfterLostConnection(fresh, job.host.name, context);
-        return "done" as const;
+      const context = { plan, config, facts, request, lock, pause: options.pause };
+      applied = await applyPlan(await link.session(), name, context).catch(async (error: unknown) => {
+        const lost =
+          error instanceof CommandTimeoutError
+            ? error.message
+            : error instanceof UnreachableError
+              ? "the connection was lost during the apply"
+              : undefined;
+        if (lost === undefined) throw error;
+        // The apply goes on without us (apply-script.ts); connect again and see how it ended, waiting
+        // for the run itself as long as one more command may take.
+        const patience = options.lockWaitSeconds + Math.max(options.commandTimeoutMs / 1000, 60);
+        const fresh = await link.reconnect(patience * 1000).catch(() => Promise.reject(error));
+        return followUp(fresh, name, context, lost, Math.ceil(patience));
       });
-      if (applied === "host-changed" && attempt < 2) continue;
-      if (applied === "host-changed") {
-        throw new HostError(
-          job.host.name,
-          "the host keeps changing while provision reads it; nothing was changed",
-        );
+      if (applied.status === "host-changed") {
+        if (attempt < 2) continue;
+        throw new HostError(name, "the host keeps changing while provision reads it; nothing was changed");
       }
-      outcome.status = "changed";
-      return outcome;
+      verdict =
+        applied.status === "applied" ? { status: "changed" } : { status: "failed", error: applied.error };
+      break;
     }
   } catch (error) {
-    outcome.status = error instanceof UnreachableError ? "unreachable" : "failed";
-    outcome.error = error instanceof Error ? error.message : String(error);
+    const status = error instanceof UnreachableError ? "unreachable" : "failed";
+    verdict = { status, error: error instanceof Error ? error.message : String(error) };
   } finally {
-    outcome.stats.commands = commandsBefore + (session?.commandCount ?? 0);
-    session?.close();
-    outcome.stats.durationMs = Date.now() - started;
+    link.close();
   }
-  return outcome;
-}
 
-function hostInfo(name: string, facts: HostFacts) {
+  // The one place a HostOutcome is made.
+  const factsAfter = applied?.factsAfter ?? facts;
   return {
     name,
-    version: facts.version,
-    defaultDatabaseType: facts.defaultDatabaseType,
-    supportedTypes: facts.supportedTypes,
+    address: job.host.connection.address,
+    status: verdict.status,
+    changes: plan?.changes ?? [],
+    ...(plan ? { plan } : {}),
+    steps: applied?.steps ?? [],
+    ...(applied?.backup ? { backup: applied.backup } : {}),
+    warnings: [...warnings, ...(applied?.warnings ?? [])],
+    ...(verdict.error !== undefined ? { error: verdict.error } : {}),
+    ...(factsAfter ? { facts: factsSummary(factsAfter) } : {}),
+    stats: { connections: link.connections, commands: link.commands, durationMs: Date.now() - started },
   };
+}
+
+/** The host's SSH session, and a new one after a lost connection; counts both for the benchmark. */
+class HostLink {
+  connections = 0;
+  private commandsOfLostSessions = 0;
+  private current?: RemoteSession;
+
+  /** `extraMs`: more time per command than usual (a follow-up that waits for the run it lost). */
+  constructor(private readonly open: (extraMs: number) => Promise<RemoteSession>) {}
+
+  async session(extraMs = 0): Promise<RemoteSession> {
+    if (!this.current) {
+      this.current = await this.open(extraMs);
+      this.connections += 1;
+    }
+    return this.current;
+  }
+
+  async reconnect(extraMs = 0): Promise<RemoteSession> {
+    this.close();
+    this.commandsOfLostSessions += this.current?.commandCount ?? 0;
+    this.current = undefined;
+    return this.session(extraMs);
+  }
+
+  get commands(): number {
+    return this.commandsOfLostSessions + (this.current?.commandCount ?? 0);
+  }
+
+  close(): void {
+    this.current?.close();
+  }
+}
+
+/** `list` plus those of `more` it does not hold yet. */
+function withNew(list: string[], more: string[]): string[] {
+  const result = [...list];
+  for (const item of more) if (!result.includes(item)) result.push(item);
+  return result;
 }

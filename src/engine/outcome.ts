@@ -1,7 +1,14 @@
+import type { FactsSummary } from "../facts/types.js";
 import type { Change, Plan } from "./plan.js";
 
 /** What happened on one host, for every report (text, JSON, Prometheus). No secrets in here. */
 export type HostStatus = "in-sync" | "drift" | "changed" | "failed" | "unreachable";
+
+/** One thing an apply did on the host, as its script reported it. */
+export type AppliedStep =
+  | { kind: "wrote" | "fixed" | "removed"; path: string }
+  | { kind: "postmap"; map: string }
+  | { kind: "service"; action: string };
 
 export interface HostOutcome {
   name: string;
@@ -10,16 +17,12 @@ export interface HostOutcome {
   changes: Change[];
   /** The plan, for diffs (masked views only are shown). */
   plan?: Plan;
-  /** What apply did on the host: "wrote /etc/postfix/generic", "postmap hash:...", "service reload". */
-  steps: string[];
+  /** What apply did on the host, in order (also when it then failed and rolled back). */
+  steps: AppliedStep[];
+  /** Where a completed apply saved the files it replaced. */
+  backup?: string;
   warnings: string[];
   error?: string;
-  facts?: {
-    version: string;
-    defaultDatabaseType: string;
-    supportedTypes: string[];
-    running: boolean;
-    postconfN: string;
-  };
+  facts?: FactsSummary;
   stats: { connections: number; commands: number; durationMs: number };
 }

@@ -131,6 +131,9 @@ function planTable(plan: Plan, table: DesiredTable, facts: HostFacts, currentRef
   if (stale) {
     plan.postmaps.push({ map: `${table.type}:${table.path}`, indexPaths: table.indexPaths });
     if (!rewrite) plan.changes.push({ path: table.path, what: "stale-index", detail: stale });
+    // The rebuilt index gets root 0600 (apply.sh pmap), but a loose mode now is still drift to report.
+    for (const { path, file } of indexes)
+      if (file?.exists) planAttributes(plan, path, TABLE_MODE, file, true);
     return;
   }
   // The index is current: only its owner and mode may need fixing (postmap rewrites an existing .db in

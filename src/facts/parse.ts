@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { HostError } from "../errors.js";
+import { parseRecords, type FileRecord, type RemoteRecord } from "../remote/records.js";
 import type { HostFacts, RemoteFile } from "./types.js";
 
-/** Parse the records printed by facts/script.ts (pure; tested with recorded output). */
-export function parseFacts(host: string, output: string): HostFacts {
+/** The facts a facts script (or the end of an apply script) printed (pure; tested with recorded output). */
+export function factsFromRecords(host: string, records: RemoteRecord[]): HostFacts {
   const facts: HostFacts = {
     warnings: [],
     version: "",
@@ -13,16 +14,12 @@ export function parseFacts(host: string, output: string): HostFacts {
     postconfN: "",
     files: new Map(),
   };
-  let sawVersion = false;
-  for (const line of output.split("\n")) {
-    if (line === "") continue;
-    const fields = line.split("\t");
-    const [kind, value = ""] = fields;
-    switch (kind) {
+  for (const record of records) {
+    switch (record.kind) {
       case "locked":
         throw new HostError(
           host,
-          `another provision run holds the host's run lock (${value.trim() || "holder unknown"}); ` +
+          `another provision run holds the host's run lock (${record.holder.trim() || "holder unknown"}); ` +
             `waited for it in vain, try again later or raise --lock-timeout`,
         );
       case "no-postfix":
@@ -30,37 +27,37 @@ export function parseFacts(host: string, output: string): HostFacts {
           host,
           "Postfix is not installed (no postconf in PATH); install the postfix package first",
         );
-      case "warning":
-        facts.warnings.push(value);
-        break;
       case "postconf_error":
-        throw new HostError(host, `Postfix cannot read its configuration: ${value.trim()}`);
+        throw new HostError(host, `Postfix cannot read its configuration: ${record.message.trim()}`);
+      case "error":
+        throw new HostError(host, record.message);
+      case "warning":
+        facts.warnings.push(record.message);
+        break;
       case "version":
-        facts.version = value;
-        sawVersion = true;
+        facts.version = record.version;
         break;
       case "default_type":
-        facts.defaultDatabaseType = value;
+        facts.defaultDatabaseType = record.type;
         break;
       case "types":
-        facts.supportedTypes = value.split(" ").filter((t) => t !== "");
+        facts.supportedTypes = record.types;
         break;
       case "running":
-        facts.running = value === "1";
+        facts.running = record.running;
         break;
       case "postconf_n":
-        facts.postconfN = Buffer.from(value, "base64").toString("utf8");
+        facts.postconfN = record.text;
         break;
-      case "file": {
-        const file = parseFileRecord(fields);
-        facts.files.set(file.path, file);
+      case "file":
+        if (record.link !== undefined) throw new HostError(host, linkRefused(record.path, record.link));
+        facts.files.set(record.path, remoteFile(record));
         break;
-      }
       default:
-        break; // records of the apply script (step, error) are read elsewhere
+        break; // the apply script's records: see engine/apply.ts
     }
   }
-  if (!sawVersion || facts.version === "") {
+  if (facts.version === "") {
     throw new HostError(
       host,
       "could not read the Postfix version (postconf -h mail_version printed nothing)",
@@ -69,19 +66,27 @@ export function parseFacts(host: string, output: string): HostFacts {
   return facts;
 }
 
-function parseFileRecord(fields: string[]): RemoteFile {
-  const [, path = "", meta = "", content] = fields;
-  if (meta === "missing") return { path, exists: false };
-  const [mode = "0", owner, group, mtime = "0"] = meta.split(" ");
-  return {
-    path,
-    exists: true,
-    mode: parseInt(mode, 8),
-    owner,
-    group,
-    mtime: Number(mtime),
-    ...(content !== undefined ? decodeContent(Buffer.from(content, "base64")) : {}),
-  };
+/** Facts from a facts script's whole output. */
+export function parseFacts(host: string, output: string): HostFacts {
+  return factsFromRecords(host, parseRecords(output));
+}
+
+/**
+ * A file provision manages must be a regular file: writing through a link would change a file elsewhere
+ * (maybe one Postfix is not meant to read), replacing it would break the owner's setup. So such a host
+ * is refused, never changed, until the owner decides.
+ */
+function linkRefused(path: string, target: string): string {
+  return (
+    `${path} is a symbolic link (to ${target}); provision manages only regular files and neither writes ` +
+    `through a link nor replaces it. Make it a regular file (cp --remove-destination "$(readlink -f ${path})" ` +
+    `${path}) and run again`
+  );
+}
+
+function remoteFile({ path, stat, content }: FileRecord): RemoteFile {
+  if (!stat) return { path, exists: false };
+  return { path, exists: true, ...stat, ...(content !== undefined ? decodeContent(content) : {}) };
 }
 
 /** Text for the planner, plus the checksum of the exact bytes, which the apply compares before writing. */

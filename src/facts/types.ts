@@ -30,3 +30,16 @@ export interface HostFacts {
   postconfN: string;
   files: Map<string, RemoteFile>;
 }
+
+/** What reports keep of a host's facts (no file contents). */
+export type FactsSummary = Omit<HostFacts, "warnings" | "files">;
+
+export function factsSummary(facts: HostFacts): FactsSummary {
+  return {
+    version: facts.version,
+    defaultDatabaseType: facts.defaultDatabaseType,
+    supportedTypes: facts.supportedTypes,
+    running: facts.running,
+    postconfN: facts.postconfN,
+  };
+}

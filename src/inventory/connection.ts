@@ -1,16 +1,16 @@
 import type { InputError } from "../errors.js";
 import { expandHome } from "../home-path.js";
-import type { YamlFile, YamlPath } from "../yaml/yaml-file.js";
-import type { VarsLayer } from "./groups.js";
 import type { ConnectionSpec } from "./host.js";
-import { CONNECTION_VARS } from "./schema.js";
+import type { VarsLayer, VarsOrigin } from "./layer.js";
+import { CONNECTION_TYPES, CONNECTION_VARS } from "./schema.js";
 import { renderTemplate, TemplateError, type Vars } from "./template.js";
 
 type Field = keyof typeof CONNECTION_VARS;
 
 interface Setting {
   value: unknown;
-  path: YamlPath;
+  name: string;
+  origin: VarsOrigin;
 }
 
 export interface ConnectionDefaults {
@@ -29,7 +29,6 @@ export function connectionFor(
   layers: readonly VarsLayer[],
   vars: Vars,
   defaults: ConnectionDefaults,
-  yaml: YamlFile,
   errors: InputError[],
 ): ConnectionSpec {
   const settings = new Map<Field, Setting>();
@@ -40,12 +39,10 @@ export function connectionFor(
       if (first === undefined) continue;
       for (const other of others) {
         if (layer.vars[other] !== layer.vars[first]) {
-          errors.push(
-            yaml.error([...layer.path, other], `conflicts with ${first} in the same map`, { atKey: true }),
-          );
+          errors.push(layer.origin.error(other, `conflicts with ${first} in the same map`, { atKey: true }));
         }
       }
-      settings.set(field, { value: layer.vars[first], path: [...layer.path, first] });
+      settings.set(field, { value: layer.vars[first], name: first, origin: layer.origin });
     }
   }
 
@@ -56,20 +53,24 @@ export function connectionFor(
       return String(renderTemplate(setting.value, [vars]));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      errors.push(yaml.error(setting.path, `${error.message} (host ${name})`));
+      errors.push(setting.origin.error(setting.name, `${error.message} (host ${name})`));
       return undefined;
     }
   };
   const keyFile = text("keyFile");
   const knownHostsFile = text("knownHostsFile");
-  const hostKeyChecking = settings.get("hostKeyChecking")?.value as ConnectionSpec["hostKeyChecking"];
+  // Each layer's values were checked against these types where they were read; here they are converted.
+  const port = CONNECTION_TYPES.port.safeParse(settings.get("port")?.value).data;
+  const become = CONNECTION_TYPES.become.safeParse(settings.get("become")?.value).data;
+  const hostKeyChecking = CONNECTION_TYPES.hostKeyChecking.safeParse(
+    settings.get("hostKeyChecking")?.value,
+  ).data;
   return {
     address: text("address") ?? name,
-    // The schema has already checked and converted port, become and hostKeyChecking.
-    port: (settings.get("port")?.value as number | undefined) ?? 22,
+    port: port ?? 22,
     user: text("user") ?? defaults.user,
     ...(keyFile !== undefined && { keyFile: expandHome(keyFile, defaults.home) }),
-    become: (settings.get("become")?.value as boolean | undefined) ?? false,
+    become: become ?? false,
     ...(knownHostsFile !== undefined && { knownHostsFile: expandHome(knownHostsFile, defaults.home) }),
     ...(hostKeyChecking !== undefined && { hostKeyChecking }),
   };

@@ -1,73 +1,129 @@
 import { homedir, userInfo } from "node:os";
 import { InputError, InputErrors } from "../errors.js";
-import { readInputFile } from "../yaml/read.js";
-import { validateYaml } from "../yaml/validate.js";
-import { YamlFile } from "../yaml/yaml-file.js";
 import { connectionFor, type ConnectionDefaults } from "./connection.js";
-import { buildGroupTree, type Group } from "./groups.js";
+import { InventoryData, type Group, type GroupTree } from "./groups.js";
 import type { InventoryHost } from "./host.js";
-import { inventorySchema } from "./schema.js";
+import type { VarsLayer } from "./layer.js";
+import { readInventoryText, readSource, type SourceRead } from "./sources.js";
+import { VarsFiles, type VarsKind } from "./vars-files.js";
 
 export interface Inventory {
+  /** The inventory sources, as named in messages ("hosts.ini, extra.yaml"). */
   file: string;
-  /** In the order they first appear in the file. */
+  /** In the order they first appear. */
   hosts: InventoryHost[];
   /** Group name -> its hosts (direct and through child groups), including "all" and "ungrouped". */
   groups: Map<string, string[]>;
 }
 
-export function loadInventory(path: string, defaults?: Partial<ConnectionDefaults>): Inventory {
-  return parseInventory(readInputFile(path, "inventory"), path, defaults);
+export interface LoadOptions extends Partial<ConnectionDefaults> {
+  /** The playbook's directory: its group_vars/ and host_vars/ count too, over the inventory's. */
+  playbookDir?: string;
 }
 
 /**
- * Reads an Ansible YAML inventory. Variables of a host: `all` vars, then group vars from the
- * shallowest group to the deepest, then the host's own; later wins, whole values replaced (Ansible's
- * default `hash_behaviour: replace`). Groups at the same depth are ordered as Ansible orders them:
- * by `ansible_group_priority` (default 1), then by name, so `b`'s vars win over `a`'s.
- * `inventory_hostname` is set to the host's name, as in Ansible.
+ * Reads the inventory sources (every `-i` value, in order, into one inventory as Ansible merges them)
+ * with the group_vars/ and host_vars/ beside each of them and beside the playbook.
  */
+export function loadInventory(sources: string | readonly string[], options: LoadOptions = {}): Inventory {
+  const list = typeof sources === "string" ? [sources] : [...sources];
+  const errors: InputError[] = [];
+  const data = new InventoryData(errors);
+  const reads = list.map((source) => readSource(source, data, errors));
+  const dirs = {
+    inventory: reads.flatMap((read) => (read.varsDir === undefined ? [] : [read.varsDir])),
+    playbook: options.playbookDir === undefined ? [] : [options.playbookDir],
+  };
+  return resolve(data, list.join(", "), reads[0]?.noHosts, dirs, options, errors);
+}
+
+/** One inventory given as text (YAML or INI), without group_vars/ and host_vars/. */
 export function parseInventory(
   text: string,
   file: string,
   defaults: Partial<ConnectionDefaults> = {},
 ): Inventory {
-  const yaml = YamlFile.parse(text, file);
-  const root = validateYaml(yaml, inventorySchema) ?? {};
   const errors: InputError[] = [];
-  const tree = buildGroupTree(root, yaml, errors);
+  const data = new InventoryData(errors);
+  const { noHosts } = readInventoryText(text, file, data, errors);
+  return resolve(data, file, noHosts, { inventory: [], playbook: [] }, defaults, errors);
+}
+
+interface VarsDirs {
+  inventory: string[];
+  playbook: string[];
+}
+
+/**
+ * Every host's variables, merged as Ansible merges them (later wins, whole values replaced:
+ * `hash_behaviour: replace`): the inventories' `all` vars, their group vars (groups ordered by depth,
+ * then `ansible_group_priority`, then name), group_vars/all beside the inventories then beside the
+ * playbook, group_vars/GROUP likewise, the inventories' host vars, host_vars/HOST likewise.
+ * `inventory_hostname` is the host's name.
+ */
+function resolve(
+  data: InventoryData,
+  file: string,
+  noHosts: SourceRead["noHosts"] | undefined,
+  dirs: VarsDirs,
+  defaults: Partial<ConnectionDefaults>,
+  errors: InputError[],
+): Inventory {
+  const tree = data.tree();
   if (tree.hostOrder.length === 0 && errors.length === 0) {
-    throw new InputError(
-      "the inventory lists no hosts: expected `all:` with `hosts:` (or groups with `hosts:` under `children:`)",
-      { location: yaml.locate([]) },
-    );
+    throw new InputError(`the inventory lists no hosts: ${noHosts?.hint ?? ""}`, {
+      location: noHosts?.location,
+    });
   }
-  const resolved: ConnectionDefaults = {
+  const connection: ConnectionDefaults = {
     user: defaults.user ?? userInfo().username,
     home: defaults.home ?? homedir(),
   };
+  const files = new VarsFiles(errors);
+  const vars = (where: string[], kind: VarsKind, names: string[]) =>
+    where.flatMap((dir) => names.flatMap((name) => files.layers(dir, kind, name)));
+  // Every group's files are read, used or not, so that a mistake in one shows at once.
+  for (const group of tree.groups.keys()) vars([...dirs.inventory, ...dirs.playbook], "group_vars", [group]);
 
+  const groupsOf = hostGroups(tree);
   const hosts = tree.hostOrder.map((name): InventoryHost => {
-    const groups = [...tree.groups.values()].filter((g) => g.hosts.includes(name)).sort(byPrecedence);
-    const layers = [...groups.flatMap((g) => g.vars), ...(tree.hostLayers.get(name) ?? [])];
-    const vars: Record<string, unknown> = Object.assign({}, ...layers.map((l) => l.vars), {
+    const groups = groupsOf.get(name) ?? [];
+    const names = groups.map((g) => g.name);
+    const layers: VarsLayer[] = [
+      ...(tree.groups.get("all")?.layers ?? []),
+      ...groups.flatMap((g) => g.layers),
+      ...vars(dirs.inventory, "group_vars", ["all"]),
+      ...vars(dirs.playbook, "group_vars", ["all"]),
+      ...vars(dirs.inventory, "group_vars", names),
+      ...vars(dirs.playbook, "group_vars", names),
+      ...(tree.hostLayers.get(name) ?? []),
+      ...vars(dirs.inventory, "host_vars", [name]),
+      ...vars(dirs.playbook, "host_vars", [name]),
+    ];
+    const merged: Record<string, unknown> = Object.assign({}, ...layers.map((l) => l.vars), {
       inventory_hostname: name,
     });
-    const connection = connectionFor(name, layers, vars, resolved, yaml, errors);
-    return { name, groups: groups.map((g) => g.name), connection, vars };
+    return {
+      name,
+      groups: ["all", ...names],
+      connection: connectionFor(name, layers, merged, connection, errors),
+      vars: merged,
+    };
   });
   if (errors.length > 0) throw new InputErrors(errors);
   return { file, hosts, groups: new Map([...tree.groups.values()].map((g) => [g.name, g.hosts])) };
 }
 
-function byPrecedence(a: Group, b: Group): number {
-  return a.depth - b.depth || priority(a) - priority(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** Each host's groups but `all`, in the order their variables apply (Ansible's sort_groups). */
+function hostGroups(tree: GroupTree): Map<string, Group[]> {
+  const result = new Map<string, Group[]>();
+  const sorted = [...tree.groups.values()].filter((g) => g.name !== "all").sort(byPrecedence);
+  for (const group of sorted) {
+    for (const host of group.hosts) result.set(host, [...(result.get(host) ?? []), group]);
+  }
+  return result;
 }
 
-function priority(group: Group): number {
-  const given = group.vars
-    .map((l) => l.vars.ansible_group_priority)
-    .filter((p) => p !== undefined)
-    .at(-1);
-  return typeof given === "number" ? given : Number(given ?? 1) || 1;
+function byPrecedence(a: Group, b: Group): number {
+  return a.depth - b.depth || a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }

@@ -49,7 +49,8 @@ export const CONNECTION_VARS = {
 const HOST_KEY_CHECKING = "expected strict or accept-new (host keys are always checked)";
 const hostKeyChecking = z.enum(["strict", "accept-new"], { error: expecting(HOST_KEY_CHECKING) });
 
-const typeOf = {
+/** The type each connection variable must have (the values are converted only when connecting). */
+export const CONNECTION_TYPES = {
   address: text,
   port,
   user: text,
@@ -61,7 +62,7 @@ const typeOf = {
 
 const connectionShape = Object.fromEntries(
   Object.entries(CONNECTION_VARS).flatMap(([field, names]) =>
-    names.map((name) => [name, typeOf[field as keyof typeof typeOf].optional()]),
+    names.map((name) => [name, CONNECTION_TYPES[field as keyof typeof CONNECTION_TYPES].optional()]),
   ),
 );
 

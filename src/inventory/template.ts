@@ -31,19 +31,33 @@ export function hasTemplate(text: string): boolean {
  * Replaces every `{{ ref }}` in `text`, looking each variable up in `scopes` (the first scope that
  * defines it wins). Variable values may contain `{{ }}` themselves. When the whole text is one
  * reference to a number, the number itself is returned (so `port: "{{ port }}"` stays a number).
+ * `insert`, when given, turns each value into the text that stands for it at the offset of its `{{`
+ * in `text` (quoting for a shell, say); the result is then always a string.
  */
-export function renderTemplate(text: string, scopes: readonly Vars[]): string | number {
-  return render(text, scopes, []);
+export function renderTemplate(
+  text: string,
+  scopes: readonly Vars[],
+  insert?: (value: string, offset: number) => string,
+): string | number {
+  if (!insert) return render(text, scopes, []);
+  checkBraces(text);
+  return text.replace(EXPRESSION, (_, ref: string, offset: number) =>
+    insert(String(lookup(ref, scopes, [])), offset),
+  );
 }
 
 function render(text: string, scopes: readonly Vars[], stack: readonly string[]): string | number {
   if (!hasTemplate(text)) return text;
-  if (hasTemplate(text.replace(EXPRESSION, ""))) {
-    throw new TemplateError(`"{{" without a matching "}}" in ${JSON.stringify(text)}`);
-  }
+  checkBraces(text);
   const whole = WHOLE.exec(text);
   if (whole) return lookup(whole[1] ?? "", scopes, stack);
   return text.replace(EXPRESSION, (_, ref: string) => String(lookup(ref, scopes, stack)));
+}
+
+function checkBraces(text: string): void {
+  if (hasTemplate(text.replace(EXPRESSION, ""))) {
+    throw new TemplateError(`"{{" without a matching "}}" in ${JSON.stringify(text)}`);
+  }
 }
 
 function lookup(expression: string, scopes: readonly Vars[], stack: readonly string[]): string | number {

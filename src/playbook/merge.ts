@@ -1,10 +1,12 @@
+import { foldKey } from "../postfix/rules.js";
 import type { ExtraTableSpec, NextHop, PostfixState, RelaySpec, SenderSpec } from "../postfix/state.js";
 import type { Secret } from "../secrets/secret.js";
 import type { YamlFile } from "../yaml/yaml-file.js";
 import { formatPath } from "../yaml/yaml-file.js";
-import type { Draft, MapKind, Owned, RelayDraft, SecretSlot, SenderDraft, TableDraft } from "./draft.js";
+import type { Draft, RelayDraft, SecretSlot, SenderDraft, TableDraft } from "./draft.js";
 import { describePlay } from "./playbook.js";
 import type { Problems } from "./problems.js";
+import type { MapKind, Owned } from "./templater.js";
 
 /**
  * Merges the drafts of every play matching one host into its PostfixState. Plays may add to each
@@ -104,7 +106,7 @@ class Merger {
   many<T>(what: string, given: readonly Owned<T>[], ignoreCase: boolean, equal: (a: T, b: T) => boolean) {
     const merged = new Map<string, Owned<T>>();
     for (const item of given) {
-      const key = ignoreCase ? item.key.toLowerCase() : item.key;
+      const key = ignoreCase ? foldKey(item.key) : item.key;
       const first = merged.get(key);
       if (!first) merged.set(key, item);
       else if (!equal(first.value, item.value))

@@ -1,4 +1,5 @@
 import { InputError, InputErrors } from "../errors.js";
+import { credentialPairProblem, tableNameProblem } from "../postfix/rules.js";
 import { readInputFile } from "../yaml/read.js";
 import { validateYaml } from "../yaml/validate.js";
 import { YamlFile } from "../yaml/yaml-file.js";
@@ -20,11 +21,6 @@ export interface Playbook {
   /** The parsed file, to place errors found later (templating, merging, secrets) at their value. */
   yaml: YamlFile;
 }
-
-/** Tables the `postfix:` keys own; `tables:` may not reuse their file names. */
-const RESERVED_TABLES = ["generic", "canonical", "virtual", "sasl_passwd", "sender_relay"];
-// A file name in /etc/postfix: no dots, so no clash with main.cf or an index file (NAME.db).
-const TABLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export function loadPlaybook(path: string): Playbook {
   return parsePlaybook(readInputFile(path, "playbook"), path);
@@ -55,42 +51,24 @@ export function describePlay(play: Play): string {
   return play.name === undefined ? `play ${play.index}` : `play ${play.index} (${JSON.stringify(play.name)})`;
 }
 
+/** Mistakes visible before any `{{ var }}` is substituted: table names, credentials given by halves. */
 function semanticErrors(play: Play, yaml: YamlFile): InputError[] {
   const errors: InputError[] = [];
   const at = [play.index, "postfix"] as const;
   for (const name of Object.keys(play.postfix.tables ?? {})) {
-    if (RESERVED_TABLES.includes(name)) {
-      errors.push(
-        yaml.error(
-          [...at, "tables", name],
-          `"${name}" is managed by postfix.${keyFor(name)}; choose another table name`,
-          { atKey: true },
-        ),
-      );
-    } else if (!TABLE_NAME.test(name)) {
-      errors.push(
-        yaml.error([...at, "tables", name], `invalid table name: use letters, digits, "_", "-"`, {
-          atKey: true,
-        }),
-      );
-    }
+    const problem = tableNameProblem(name);
+    if (problem) errors.push(yaml.error([...at, "tables", name], problem, { atKey: true }));
   }
   const credentials = (
     path: readonly (string | number)[],
     given: { username?: unknown; password?: unknown },
   ) => {
-    if ((given.username === undefined) !== (given.password === undefined)) {
-      const missing = given.username === undefined ? "username" : "password";
-      errors.push(yaml.error(path, `${missing} is missing: give both username and password, or neither`));
-    }
+    const problem = credentialPairProblem(given);
+    if (problem) errors.push(yaml.error(path, problem));
   };
   if (play.postfix.relay) credentials([...at, "relay"], play.postfix.relay);
   for (const [address, sender] of Object.entries(play.postfix.senders ?? {})) {
     credentials([...at, "senders", address], sender);
   }
   return errors;
-}
-
-function keyFor(table: string): string {
-  return table === "sasl_passwd" ? "relay / senders" : table === "sender_relay" ? "senders" : table;
 }

@@ -3,13 +3,24 @@ import { formatPath, type YamlFile, type YamlPath } from "../yaml/yaml-file.js";
 
 /**
  * Problems found while resolving a playbook for many hosts. The same mistake seen for several hosts
- * (an undefined variable, say) is reported once, naming all of them.
+ * (an undefined variable, say) is reported once, naming all of them. Warnings (nothing stops) too.
  */
 export class Problems {
   readonly #found = new Map<
     string,
     { location: SourceLocation; path: string; message: string; hosts: string[] }
   >();
+  readonly #warnings = new Set<string>();
+
+  /** A warning `file:line:column: path: message`, shown once however many hosts it concerns. */
+  warn(yaml: YamlFile, path: YamlPath, message: string, options: { atKey?: boolean } = {}): void {
+    const { file, line, column } = options.atKey ? yaml.locateKey(path) : yaml.locate(path);
+    this.#warnings.add(`${file}:${line}:${column}: ${formatPath(path)}: ${message}`);
+  }
+
+  get warnings(): string[] {
+    return [...this.#warnings];
+  }
 
   add(
     yaml: YamlFile,

@@ -2,16 +2,16 @@ import { InputError, InputErrors } from "../errors.js";
 import type { InventoryHost } from "../inventory/host.js";
 import type { Inventory } from "../inventory/inventory.js";
 import { matchHostPattern, unmatchedMessage } from "../inventory/pattern.js";
-import { StateError, type StatePath } from "../postfix/derive.js";
+import { StateError } from "../postfix/state-error.js";
 import { findStateProblem } from "../postfix/prevalidate.js";
 import type { PostfixState } from "../postfix/state.js";
-import type { SecretResolver } from "../secrets/resolve.js";
-import { Secret } from "../secrets/secret.js";
+import { literalSecret, type SecretResolver } from "../secrets/resolve.js";
 import { formatPath, type YamlPath } from "../yaml/yaml-file.js";
 import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
 import { mergeDrafts } from "./merge.js";
 import { describePlay, type Playbook } from "./playbook.js";
 import { Problems } from "./problems.js";
+import type { Owned } from "./templater.js";
 
 export interface DesiredStates {
   /** One entry per selected host that at least one play matches. */
@@ -61,7 +61,7 @@ export async function resolveDesired(
   throwIfAny(problems);
 
   const slots = [...drafts.values()].flat().flatMap((d) => d.secrets);
-  const warnings = literalPasswordWarnings(playbook, slots);
+  literalPasswordWarnings(playbook, slots, problems);
   await fillSecrets(playbook, slots, secrets);
 
   const states = new Map<string, PostfixState>();
@@ -76,7 +76,7 @@ export async function resolveDesired(
     const problem = state && findStateProblem(host.name, state);
     if (!problem) continue;
     if (problem instanceof StateError) {
-      const { path, atKey } = yamlPathOf(problem.where, hostDrafts);
+      const { path, atKey } = yamlPathOf(problem, hostDrafts);
       problems.add(yaml, path, problem.detail, { host: host.name, atKey });
     } else {
       problems.add(yaml, [hostDrafts[0]?.play.index ?? 0, "postfix"], problem.message, { host: host.name });
@@ -84,6 +84,7 @@ export async function resolveDesired(
   }
   throwIfAny(problems);
 
+  const warnings = problems.warnings;
   for (const host of hosts) {
     if (!drafts.has(host))
       warnings.push(`host ${host.name}: no play of ${playbook.file} applies to it; it is left alone`);
@@ -95,33 +96,31 @@ export async function resolveDesired(
  * The playbook position of a value of a merged state (["relay", "port"], ["main", name], ...): where the
  * first play that gave it wrote it. Falls back to the section, then to the first play's `postfix:`.
  */
-function yamlPathOf(where: StatePath, drafts: readonly Draft[]): { path: YamlPath; atKey: boolean } {
+function yamlPathOf(error: StateError, drafts: readonly Draft[]): { path: YamlPath; atKey: boolean } {
+  const { where } = error;
   const [section = "", name, ...rest] = where;
   for (const draft of drafts) {
     const base = [draft.play.index, "postfix", section];
-    const keyed =
+    const keyed: readonly Owned<unknown>[] | undefined =
       section === "main"
         ? draft.main
         : section === "senders"
           ? draft.senders
           : section === "tables"
             ? draft.tables
-            : undefined;
+            : section === "generic" || section === "canonical" || section === "virtual"
+              ? draft.maps[section]
+              : undefined;
     if (keyed) {
       if (name === undefined) return { path: base, atKey: false };
       const owned = keyed.find((o) => o.key === name);
       // A sender address or a table name itself is wrong: point at the key, not at its map.
-      if (owned)
-        return { path: [...owned.origin.path, ...rest], atKey: rest.length === 0 && section !== "main" };
+      const keyOfSection = rest.length === 0 && (section === "senders" || section === "tables");
+      if (owned) return { path: [...owned.origin.path, ...rest], atKey: error.atKey || keyOfSection };
     } else if (section === "relay" && draft.relay) {
       return { path: [...draft.relay.origin.path, ...where.slice(1)], atKey: false };
     } else if (section === "table_type" && draft.tableType) {
       return { path: draft.tableType.origin.path, atKey: false };
-    } else if (
-      (section === "generic" || section === "canonical" || section === "virtual") &&
-      draft.maps[section]
-    ) {
-      return { path: [...base, ...where.slice(1)], atKey: false };
     }
   }
   return { path: [drafts[0]?.play.index ?? 0, "postfix"], atKey: false };
@@ -140,13 +139,12 @@ async function fillSecrets(
   const errors: InputError[] = [];
   for (const slot of slots) {
     const { ref, origin } = slot;
-    if ("literal" in ref) {
-      slot.secret = new Secret(ref.literal, `literal in ${playbook.file}`);
-      continue;
-    }
     const site = { location: playbook.yaml.locate(origin.path), path: formatPath(origin.path) };
     try {
-      slot.secret = await resolver.resolve(ref, site);
+      slot.secret =
+        "literal" in ref
+          ? literalSecret(ref.literal, `literal in ${playbook.file}`, site)
+          : await resolver.resolve(ref, site);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       if (!errors.some((e) => e.message === error.message)) errors.push(error);
@@ -155,15 +153,13 @@ async function fillSecrets(
   if (errors.length > 0) throw new InputErrors(errors);
 }
 
-function literalPasswordWarnings(playbook: Playbook, slots: readonly SecretSlot[]): string[] {
-  const warnings = new Set<string>();
+function literalPasswordWarnings(playbook: Playbook, slots: readonly SecretSlot[], problems: Problems): void {
   for (const { ref, origin } of slots) {
     if (!("literal" in ref)) continue;
-    const { file, line, column } = playbook.yaml.locate(origin.path);
-    warnings.add(
-      `${file}:${line}:${column}: ${formatPath(origin.path)}: literal password in ${describePlay(origin.play)}; ` +
-        `use { env: NAME }, { file: PATH } or { command: "..." }`,
+    problems.warn(
+      playbook.yaml,
+      origin.path,
+      `literal password in ${describePlay(origin.play)}; use { env: NAME }, { file: PATH } or { command: "..." }`,
     );
   }
-  return [...warnings];
 }

@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
 import { closest } from "../yaml/did-you-mean.js";
+import { DNS_NAME } from "./rules.js";
 import type { NextHop } from "./state.js";
 
 /**
@@ -17,8 +18,6 @@ const SERVICE_PORTS: Readonly<Record<string, number>> = {
 /** Ports where TLS starts before SMTP (no STARTTLS): Postfix needs smtp_tls_wrappermode = yes. */
 const IMPLICIT_TLS_PORT = 465;
 
-const DNS_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
-const DNS_NAME = new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** The port as a number: 1..65535, or one of the known service names. Throws InputError otherwise. */

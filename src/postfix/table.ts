@@ -1,5 +1,14 @@
 import { InputError } from "../errors.js";
 import { MASK, maskText, revealText, type SecretText } from "../secrets/secret.js";
+import { readLines } from "./lines.js";
+import {
+  foldKey,
+  sameKeyProblem,
+  splitAtSpace,
+  tableKeyProblem,
+  tableValueProblem,
+  trimPostfix,
+} from "./rules.js";
 
 /** One line of a lookup table source: `key value`. The value may hold secrets (sasl_passwd). */
 export interface TableEntry {
@@ -9,48 +18,54 @@ export interface TableEntry {
 
 export const TABLE_HEADER = "# Managed by provision: edits here are overwritten on the next apply.";
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** Compares by Unicode code point, so the order does not depend on locale or UTF-16 details. */
+/**
+ * Compares by Unicode code point, so the order does not depend on locale or UTF-16 details: UTF-16 code
+ * units order the same way except that surrogates (code points above U+FFFF) must come after U+E000..U+FFFF.
+ */
 function compareCodePoints(a: string, b: string): number {
-  const x = Array.from(a, (c) => c.codePointAt(0) ?? 0);
-  const y = Array.from(b, (c) => c.codePointAt(0) ?? 0);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
   }
-  return x.length - y.length;
+  return a.length - b.length;
+}
+
+/** The first entry postmap would misread, with the key it belongs to; never shows a value. */
+export function entryProblem(
+  entries: readonly TableEntry[],
+): { key: string; onKey: boolean; message: string } | undefined {
+  const seen = new Map<string, string>();
+  for (const { key, value } of entries) {
+    const keyProblem = tableKeyProblem(key);
+    if (keyProblem !== undefined) return { key, onKey: true, message: keyProblem };
+    const valueProblem = tableValueProblem(revealText(value));
+    if (valueProblem !== undefined) return { key, onKey: false, message: valueProblem };
+    const folded = foldKey(key);
+    const earlier = seen.get(folded);
+    if (earlier !== undefined) return { key, onKey: true, message: sameKeyProblem(key, earlier) };
+    seen.set(folded, key);
+  }
+  return undefined;
 }
 
 /**
- * Throws InputError for an entry postmap would misread: whitespace in a key splits it, a newline injects
- * another entry, a leading "#" makes a comment, surrounding whitespace in a value is trimmed away, and of
- * two keys equal but for case (postmap lowercases keys) only the first counts. Messages name the key and
- * never show the value, which may be a password.
+ * Throws InputError for an entry postmap would misread (see rules.ts): whitespace in a key splits it, a
+ * line break injects another entry, a leading "#" makes a comment, whitespace around a value is stripped,
+ * and of two keys equal but for case only the first counts.
  */
-export function validateEntries(entries: readonly TableEntry[], table?: string): void {
+function validateEntries(entries: readonly TableEntry[], table?: string): void {
+  const problem = entryProblem(entries);
+  if (problem === undefined) return;
   const where = table === undefined ? "table" : `table ${table}`;
-  const seen = new Map<string, string>();
-  for (const { key, value } of entries) {
-    const fail = (problem: string) => {
-      throw new InputError(`${where}, key ${JSON.stringify(key)}: ${problem}`);
-    };
-    if (key === "") throw new InputError(`${where}: a key is empty`);
-    if (CONTROL.test(key)) fail("the key contains a newline or another control character");
-    if (/\s/.test(key)) fail("the key contains whitespace, which would end it early");
-    if (key.startsWith("#")) fail('the key starts with "#", which would make the line a comment');
-    const revealed = revealText(value);
-    if (revealed === "") fail("the value is empty");
-    if (CONTROL.test(revealed)) fail("the value contains a newline or another control character");
-    if (revealed.trim() !== revealed) fail("the value has leading or trailing whitespace");
-    const folded = key.toLowerCase();
-    const other = seen.get(folded);
-    if (other !== undefined) {
-      fail(`it equals key ${JSON.stringify(other)} except for case; postmap lowercases keys, keep one`);
-    }
-    seen.set(folded, key);
-  }
+  const key = problem.onKey ? "" : `, key ${JSON.stringify(problem.key)}`;
+  throw new InputError(`${where}${key}: ${problem.message}`);
 }
 
 /**
@@ -63,7 +78,10 @@ export function renderTable(
   table?: string,
 ): { text: string; display: string } {
   validateEntries(entries, table);
-  const sorted = [...entries].sort((a, b) => compareCodePoints(a.key.toLowerCase(), b.key.toLowerCase()));
+  const sorted = entries
+    .map((entry) => ({ entry, folded: foldKey(entry.key) }))
+    .sort((a, b) => compareCodePoints(a.folded, b.folded))
+    .map(({ entry }) => entry);
   const render = (show: (value: SecretText) => string) =>
     [TABLE_HEADER, ...sorted.map(({ key, value }) => `${key} ${show(value)}`)].join("\n") + "\n";
   return { text: render(revealText), display: render(maskText) };
@@ -75,47 +93,52 @@ function splitCredentials(value: string): { user: string; pass: string } | undef
   return colon < 0 ? undefined : { user: value.slice(0, colon), pass: value.slice(colon + 1) };
 }
 
+/** A host's key is shown only when it is one the playbook declares or plain printable ASCII. */
+const PLAIN_KEY = /^[!-~]+$/;
+
 /**
  * The current content of a secret table on the host, made safe to show: usernames stay visible, passwords
- * become MASK, with " (differs)" when the host's password is not the desired one for that key. Lines read
- * as Postfix does: a line starting with whitespace continues the entry (comments and blank lines in between
- * do not end it); continuation lines are masked whole, as they may hold part of a password.
+ * become MASK, with " (differs)" when the host's password is not the desired one for that key. Read as
+ * Postfix reads it (lines.ts), whatever the line ends: a bare CR or a U+2028 ends no line, so everything
+ * after the key up to the next LF is one value, masked. Continuation lines are masked whole (they may
+ * hold part of a password); so is a line with no value or with a key that is neither declared nor
+ * plain ASCII (a password may have been typed where the separator belongs).
  */
 export function maskTableText(remoteText: string, desired: readonly TableEntry[]): string {
-  const want = new Map(desired.map((e) => [e.key.toLowerCase(), revealText(e.value)]));
-  const lines = remoteText.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const want = new Map(desired.map((e) => [foldKey(e.key), revealText(e.value)]));
   const out: string[] = [];
   // The start line of the current entry waits in `pending` until its continuation lines are known.
   let pending: { index: number; head: string; key: string; value: string; eol: string } | undefined;
   const flush = () => {
     if (!pending) return;
-    const value = pending.value.trim();
-    const desiredValue = want.get(pending.key.toLowerCase());
+    const value = trimPostfix(pending.value);
+    const desiredValue = want.get(foldKey(pending.key));
     let shown: string;
     const have = splitCredentials(value);
     if (have) {
       const wanted = desiredValue === undefined ? undefined : splitCredentials(desiredValue);
       shown = `${have.user}:${MASK}${wanted?.pass === have.pass ? "" : " (differs)"}`;
     } else {
-      shown = value === "" ? "" : `${MASK}${desiredValue === value ? "" : " (differs)"}`;
+      shown = `${MASK}${desiredValue === value ? "" : " (differs)"}`;
     }
     out[pending.index] = pending.head + shown + pending.eol;
     pending = undefined;
   };
-  lines.forEach((raw, index) => {
-    const eol = /\r?\n$/.exec(raw)?.[0] ?? "";
-    const body = raw.slice(0, raw.length - eol.length);
-    if (/^\s*(#|$)/.test(body)) {
+  readLines(remoteText).forEach(({ raw, body, eol, kind }, index) => {
+    if (kind === "skipped") {
       out[index] = raw;
-    } else if (/^\s/.test(body)) {
-      out[index] = `${/^\s*/.exec(body)?.[0] ?? ""}${MASK}${eol}`;
+    } else if (kind === "continuation") {
+      out[index] = `${splitAtSpace(body).gap}${MASK}${eol}`;
       if (pending) pending.value += body;
     } else {
       flush();
-      // Key, then the whitespace after it kept as written; the rest is the (secret) value.
-      const match = /^(\S+)(\s*)(.*)$/.exec(body);
-      const key = match?.[1] ?? body;
-      pending = { index, head: key + (match?.[2] ?? ""), key, value: match?.[3] ?? "", eol };
+      // The key, then the whitespace after it as written; the rest is the (secret) value.
+      const { head: key, gap, rest } = splitAtSpace(body);
+      if (trimPostfix(rest) !== "" && (PLAIN_KEY.test(key) || want.has(foldKey(key)))) {
+        pending = { index, head: key + gap, key, value: rest, eol };
+      } else {
+        out[index] = MASK + eol;
+      }
     }
   });
   flush();

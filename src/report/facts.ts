@@ -1,9 +1,10 @@
 import type { HostOutcome } from "../engine/outcome.js";
+import { indentContinuation } from "./terminal.js";
 
-/** `provision facts`: what Postfix on each host is, in the words of postconf. */
+/** `provision facts`: what Postfix on each host is, in the words of postconf. Takes a terminal-safe outcome. */
 export function factsReport(outcome: HostOutcome): string {
   if (!outcome.facts)
-    return `${outcome.name} (${outcome.address}): ${outcome.status}: ${outcome.error ?? ""}`;
+    return `${outcome.name} (${outcome.address}): ${outcome.status}: ${indentContinuation(outcome.error ?? "", "  ")}`;
   const f = outcome.facts;
   const postconf = f.postconfN
     .trimEnd()

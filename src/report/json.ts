@@ -1,7 +1,10 @@
-import type { HostOutcome } from "../engine/outcome.js";
+import type { AppliedStep, HostOutcome } from "../engine/outcome.js";
 
-/** The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. */
-export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: number): string {
+/**
+ * The `--json` document (SPEC.md): one object, per host name/status/changes/error. No secrets. Returned
+ * as an object so the last-line redactor works on its string values; print it with terminal.ts jsonText.
+ */
+export function jsonDocument(command: string, outcomes: readonly HostOutcome[], exitCode: number): object {
   const document = {
     command,
     exitCode,
@@ -15,12 +18,21 @@ export function jsonReport(command: string, outcomes: HostOutcome[], exitCode: n
         ...(c.parameters ? { parameters: c.parameters } : {}),
         detail: c.detail,
       })),
-      ...(o.steps.length > 0 ? { steps: o.steps } : {}),
+      ...(o.steps.length > 0 || o.backup ? { steps: stepLines(o) } : {}),
       ...(o.warnings.length > 0 ? { warnings: o.warnings } : {}),
       ...(o.error ? { error: o.error } : {}),
       ...(command === "facts" && o.facts ? { facts: o.facts } : {}),
       stats: o.stats,
     })),
   };
-  return JSON.stringify(document, null, 2) + "\n";
+  return document;
+}
+
+/** Steps as lines: "wrote /etc/postfix/generic", "postmap hash:...", "reload postfix", "backup DIR". */
+function stepLines(outcome: HostOutcome): string[] {
+  const line = (step: AppliedStep) =>
+    step.kind === "service"
+      ? `${step.action} postfix`
+      : `${step.kind} ${step.kind === "postmap" ? step.map : step.path}`;
+  return [...outcome.steps.map(line), ...(outcome.backup ? [`backup ${outcome.backup}`] : [])];
 }

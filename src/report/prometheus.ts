@@ -1,4 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { HostOutcome } from "../engine/outcome.js";
 
 /** Prometheus textfile-collector metrics for `check --prom-file` (pure rendering + atomic write). */
@@ -33,11 +35,22 @@ function label(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-/** Write via a temp file in the same directory + rename, so the collector never reads half a file. */
+/**
+ * Write via a temp file in the same directory + rename, so the collector never reads half a file. The
+ * temp file has a random name and is created exclusively (O_EXCL: never an existing file, never through a
+ * symlink), so nobody who can write to the directory can make us write elsewhere; the rename replaces
+ * whatever is at `file`, a symlink included, and never writes through it.
+ */
 export function writePromFile(file: string, content: string): void {
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString("hex")}.tmp`);
+  const fd = openSync(temp, "wx", 0o644);
   try {
-    writeFileSync(temp, content, { mode: 0o644 });
+    try {
+      writeFileSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });

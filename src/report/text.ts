@@ -2,6 +2,8 @@ import pc from "picocolors";
 import type { HostOutcome } from "../engine/outcome.js";
 import type { Plan } from "../engine/plan.js";
 import { fileDiff } from "./diff.js";
+import { factsReport } from "./facts.js";
+import { indentContinuation, terminalSafe } from "./terminal.js";
 
 /** Human-readable reports. Pure: outcome -> text. Colours only when the caller asks for them. */
 
@@ -9,6 +11,23 @@ export interface TextOptions {
   mode: "apply" | "dry-run" | "check";
   diff: boolean;
   color: boolean;
+}
+
+/**
+ * The whole text report of a run (stdout). Host text enters the report here and only here, and is made
+ * terminal-safe once (see terminal.ts) before anything renders it.
+ */
+export function textReport(
+  mode: TextOptions["mode"] | "facts",
+  outcomes: readonly HostOutcome[],
+  options: { diff: boolean; color: boolean },
+): string {
+  const safe = outcomes.map((outcome) => terminalSafe(outcome));
+  if (mode === "facts") return safe.map(factsReport).join("\n") + "\n";
+  if (mode === "check") return safe.map(checkLine).join("\n") + "\n";
+  const textOptions = { mode, diff: mode === "dry-run" || options.diff, color: options.color };
+  const report = `${safe.map((o) => hostReport(o, textOptions)).join("\n\n")}\n\n${recap(safe, mode, options.color)}\n`;
+  return mode === "dry-run" ? `${report}Dry run: nothing was changed on any host.\n` : report;
 }
 
 const STATUS_LABEL: Record<HostOutcome["status"], string> = {
@@ -19,7 +38,7 @@ const STATUS_LABEL: Record<HostOutcome["status"], string> = {
   unreachable: "UNREACHABLE",
 };
 
-export function hostReport(outcome: HostOutcome, options: TextOptions): string {
+function hostReport(outcome: HostOutcome, options: TextOptions): string {
   const c = pc.createColors(options.color);
   const paint = { "in-sync": c.green, drift: c.yellow, changed: c.yellow, failed: c.red, unreachable: c.red }[
     outcome.status
@@ -27,8 +46,9 @@ export function hostReport(outcome: HostOutcome, options: TextOptions): string {
   const status =
     outcome.status === "drift" && options.mode === "dry-run" ? "would change" : STATUS_LABEL[outcome.status];
   const lines = [`${c.bold(outcome.name)} (${outcome.address}): ${paint(status)}`];
-  for (const warning of outcome.warnings) lines.push(c.yellow(`  warning: ${warning}`));
-  if (outcome.error) lines.push(c.red(`  error: ${outcome.error}`));
+  for (const warning of outcome.warnings)
+    lines.push(c.yellow(`  warning: ${indentContinuation(warning, "    ")}`));
+  if (outcome.error) lines.push(c.red(`  error: ${indentContinuation(outcome.error, "    ")}`));
   for (const change of outcome.changes) {
     const params = change.parameters ? `: ${change.parameters.join(", ")}` : "";
     const detail = change.parameters ? "" : ` (${change.detail})`;
@@ -36,8 +56,7 @@ export function hostReport(outcome: HostOutcome, options: TextOptions): string {
   }
   if (outcome.plan && outcome.changes.length > 0 && options.mode !== "check") {
     lines.push(...planActions(outcome.plan, options.mode === "apply" && outcome.status === "changed"));
-    const backup = outcome.steps.find((step) => step.startsWith("backup "));
-    if (backup) lines.push(`  previous files saved in ${backup.slice("backup ".length)}`);
+    if (outcome.backup) lines.push(`  previous files saved in ${outcome.backup}`);
     if (options.diff) {
       for (const write of outcome.plan.writes) lines.push(colorDiff(fileDiff(write), c));
     }
@@ -74,7 +93,7 @@ function colorDiff(diff: string, c: ReturnType<typeof pc.createColors>): string 
 }
 
 /** One line per host plus counts, like Ansible's PLAY RECAP. */
-export function recap(outcomes: HostOutcome[], mode: TextOptions["mode"], color: boolean): string {
+function recap(outcomes: readonly HostOutcome[], mode: TextOptions["mode"], color: boolean): string {
   const c = pc.createColors(color);
   const width = Math.max(4, ...outcomes.map((o) => o.name.length));
   const lines = [c.bold("RECAP")];
@@ -86,9 +105,9 @@ export function recap(outcomes: HostOutcome[], mode: TextOptions["mode"], color:
 }
 
 /** The terse drift-check line per host, for cron mail and timers. */
-export function checkLine(outcome: HostOutcome): string {
+function checkLine(outcome: HostOutcome): string {
   if (outcome.status === "in-sync") return `${outcome.name}: in sync`;
-  if (outcome.error) return `${outcome.name}: ${outcome.status}: ${outcome.error}`;
+  if (outcome.error) return `${outcome.name}: ${outcome.status}: ${indentContinuation(outcome.error, "  ")}`;
   const what = outcome.changes.map(
     (c) => `${c.path} ${c.what}${c.parameters ? ` (${c.parameters.join(", ")})` : ""}`,
   );

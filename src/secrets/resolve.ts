@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { InputError, type SourceLocation } from "../errors.js";
 import { expandHome } from "../home-path.js";
+import { firstUnsafeCharacter } from "../report/terminal.js";
+import { isTooShort, tooShortMessage } from "./redact.js";
 import { Secret } from "./secret.js";
 
 /** Where a password comes from, as written in the playbook (after `{{ var }}` substitution). */
@@ -76,6 +78,15 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
   };
 }
 
+/** A literal password written in the playbook, held to the same rules as one from env, file or command. */
+export function literalSecret(value: string, source: string, site: SecretSite): Secret {
+  return checked(
+    value,
+    source,
+    (message) => new InputError(message, { location: site.location, path: site.path }),
+  );
+}
+
 function stripNewline(text: string): string {
   return text.replace(/\r?\n$/, "");
 }
@@ -87,8 +98,15 @@ function checked(value: string, source: string, fail: (message: string) => Input
       `the password from ${source} contains a line break or NUL character; a password must be one line ` +
         `(sasl_passwd is read line by line)`,
     );
+  // Output escapes these (report/terminal.ts); an escaped secret would no longer be recognised and masked.
+  const control = firstUnsafeCharacter(value);
+  if (control !== undefined)
+    throw fail(
+      `the password from ${source} contains the control character U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
+    );
   // Postfix trims table values, so such a password would silently not be the one sent.
   if (value.trim() !== value) throw fail(`the password from ${source} has leading or trailing whitespace`);
+  if (isTooShort(value)) throw fail(tooShortMessage(source));
   return new Secret(value, source);
 }
 

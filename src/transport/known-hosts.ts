@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import { shellQuote } from "./shell.js";
 
 /**
  * OpenSSH known_hosts matching (pure). Supports plain and hashed (`|1|salt|hash`) host patterns,
@@ -121,4 +122,18 @@ export function fingerprint(key: Buffer): string {
 /** The known_hosts line that would accept this key for host:port. */
 export function knownHostsLine(host: string, port: number, key: Buffer): string {
   return `${hostToken(host, port)} ${keyTypeOf(key)} ${key.toString("base64")}`;
+}
+
+/**
+ * The command that removes the recorded keys of host:port, as the user would type it: with `-f FILE`
+ * when the keys are not in ssh-keygen's own default file, and the `[host]:port` name for other ports.
+ */
+export function removeKeyCommand(host: string, port: number, file: string, defaultFile: string): string {
+  const fileOption = file === defaultFile ? "" : ` -f ${shellWord(file)}`;
+  return `ssh-keygen${fileOption} -R ${shellWord(hostToken(host, port))}`;
+}
+
+/** Quoted for sh only where needed (`[host]:port` holds glob characters), so the usual case reads plainly. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,~-]+$/.test(text) && !text.startsWith("~") ? text : shellQuote(text);
 }

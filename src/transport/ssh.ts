@@ -3,12 +3,14 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { NodeSSH, type Config } from "node-ssh";
 import type { ConnectionSpec } from "../inventory/host.js";
-import { HostError, UnreachableError } from "../errors.js";
+import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
+import { execWithStdin, formatBytes, OutputLimitError, type ExecConnection } from "./exec.js";
 import {
   fingerprint,
   knownHostsLine,
   parseKnownHosts,
   recordedKeyTypes,
+  removeKeyCommand,
   verifyHostKey,
   type HostKeyVerdict,
 } from "./known-hosts.js";
@@ -53,7 +55,7 @@ export async function openSession(
   spec: ConnectionSpec,
   options: SessionOptions = DEFAULT_SESSION_OPTIONS,
 ): Promise<RemoteSession> {
-  const knownHostsFile = spec.knownHostsFile ?? join(homedir(), ".ssh", "known_hosts");
+  const knownHostsFile = spec.knownHostsFile ?? defaultKnownHosts();
   const entries = existsSync(knownHostsFile) ? parseKnownHosts(readFileSync(knownHostsFile, "utf8")) : [];
   const checking: HostKeyChecking = options.hostKeyChecking ?? spec.hostKeyChecking ?? "strict";
   let refusal: string | undefined;
@@ -93,6 +95,7 @@ export async function openSession(
   // An error after connect (e.g. the peer vanished) must never crash the process; the pending command
   // rejects on its own when the channel closes.
   ssh.connection?.on("error", () => undefined);
+  const connection = ssh.connection as ExecConnection;
 
   let commandCount = 0;
   const command = spec.become && spec.user !== "root" ? "sudo -n -- /bin/sh -s" : "/bin/sh -s";
@@ -107,15 +110,18 @@ export async function openSession(
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new HostError(hostName, `${what} timed out after ${options.commandTimeoutMs} ms`)),
+          () =>
+            reject(
+              new CommandTimeoutError(
+                hostName,
+                `${what} timed out after ${options.commandTimeoutMs / 1000} s`,
+              ),
+            ),
           options.commandTimeoutMs,
         );
       });
       try {
-        const result = await Promise.race([
-          ssh.execCommand(command, { stdin: script, noTrim: true }),
-          timeout,
-        ]);
+        const result = await Promise.race([execWithStdin(connection, command, script), timeout]);
         if (result.code === null && result.signal === null && !ssh.isConnected()) {
           throw new UnreachableError(hostName, `connection to ${describe(spec)} lost during ${what}`);
         }
@@ -134,6 +140,13 @@ export async function openSession(
         };
       } catch (error) {
         if (error instanceof HostError || error instanceof UnreachableError) throw error;
+        if (error instanceof OutputLimitError) {
+          throw new HostError(
+            hostName,
+            `${what}: ${error.message}; provision reads at most ${formatBytes(error.limit)} per command ` +
+              `and stopped there (a file it reads, main.cf or a table in /etc/postfix, is probably far too large)`,
+          );
+        }
         throw new UnreachableError(hostName, `${what} on ${describe(spec)} failed: ${errorText(error)}`);
       } finally {
         clearTimeout(timer);
@@ -143,6 +156,11 @@ export async function openSession(
       ssh.dispose();
     },
   };
+}
+
+/** OpenSSH's own default, which `ssh-keygen -R` also uses. */
+function defaultKnownHosts(): string {
+  return join(homedir(), ".ssh", "known_hosts");
 }
 
 function describe(spec: ConnectionSpec): string {
@@ -186,7 +204,8 @@ function hostKeyRefusal(verdict: HostKeyVerdict, spec: ConnectionSpec, key: Buff
       return (
         `HOST KEY OF ${where} HAS CHANGED: it now presents ${fingerprint(key)}, which does not match ` +
         `${file}:${verdict.line}. Someone may be intercepting the connection, or the host was reinstalled. ` +
-        `If you are sure, remove the old entry (ssh-keygen -R ${spec.port === 22 ? spec.address : `'[${spec.address}]:${spec.port}'`}) and try again`
+        `If you are sure, remove the old entry (${removeKeyCommand(spec.address, spec.port, file, defaultKnownHosts())}) ` +
+        `and try again`
       );
     default:
       return (

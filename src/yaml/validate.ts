@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { controlCharacterProblem } from "../characters.js";
 import { InputError, InputErrors } from "../errors.js";
 import { closest } from "./did-you-mean.js";
 import { formatPath, type YamlFile } from "./yaml-file.js";
@@ -63,20 +64,6 @@ function withoutExplainedMissingKeys(issues: readonly z.core.$ZodIssue[]): z.cor
       suggested.has(where(issue.path.slice(0, -1), String(key)))
     );
   });
-}
-
-/** C0 control characters but tab (line breaks, NUL, escape, ...), DEL and the C1 controls. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
-
-/** Tells what is wrong without echoing the text, which may be a literal password. */
-export function controlCharacterProblem(text: string): string | undefined {
-  const match = CONTROL.exec(text);
-  if (!match) return undefined;
-  const char = match[0];
-  if (char === "\n" || char === "\r") return "contains a line break";
-  if (char === "\u0000") return "contains a NUL character";
-  return `contains the control character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
 const ONE_LINE = "; write it on one line, without control characters";

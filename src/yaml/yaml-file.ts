@@ -1,5 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
-import type { Document, Node, YAMLError } from "yaml";
+import type { Document, Node, Pair, YAMLError, YAMLMap } from "yaml";
 import { InputError, InputErrors, type SourceLocation } from "../errors.js";
 
 /** Where a value sits inside a YAML document: map keys and list indexes from the root. */
@@ -27,6 +27,8 @@ export class YamlFile {
   readonly #doc: Document;
   readonly #lines: LineCounter;
   readonly #text: string;
+  /** Each map's pairs by key, built on first use: positions are looked up once per reported value. */
+  readonly #pairs = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   private constructor(file: string, text: string, doc: Document, lines: LineCounter) {
     this.file = file;
@@ -39,30 +41,35 @@ export class YamlFile {
   /** Parses YAML 1.2 with unique keys and `<<` merge keys (Ansible files use them). */
   static parse(text: string, file: string): YamlFile {
     const lines = new LineCounter();
+    // The library's own unique-key check compares each key with every earlier key of its map: minutes
+    // for a 100,000-entry table. #duplicateKeys does the same check in one pass.
     const doc = parseDocument(text, {
       lineCounter: lines,
-      uniqueKeys: true,
+      uniqueKeys: false,
       merge: true,
       prettyErrors: false,
     });
     // Warnings are errors too: an unresolved tag such as Ansible's `!vault` would otherwise load as a
     // meaningless string.
     const problems = [...doc.errors, ...doc.warnings];
-    if (problems.length > 0) {
-      const yaml = new YamlFile(file, text, doc, lines);
-      throw new InputErrors(problems.map((problem) => yaml.#syntaxError(problem)));
+    const yaml = new YamlFile(file, text, doc, lines);
+    const errors = [
+      ...problems.map((problem) => ({ offset: problem.pos[0], error: yaml.#syntaxError(problem) })),
+      ...yaml.#duplicateKeys(),
+    ];
+    if (errors.length > 0) {
+      throw new InputErrors(errors.sort((a, b) => a.offset - b.offset).map(({ error }) => error));
     }
     // YAML 1.1 would silently change what values mean: `yes`/`no`/`on` become booleans (even as map
     // keys), `0644` becomes 420 and `1:30` becomes 90. One meaning only: YAML 1.2.
     if (doc.directives?.yaml.explicit && doc.directives.yaml.version !== "1.2") {
-      const yaml = new YamlFile(file, text, doc, lines);
       throw new InputError(
         `%YAML ${doc.directives.yaml.version} is not supported: provision reads YAML 1.2, where yes/no/on/off ` +
           `are plain text (write true/false for a boolean); remove the %YAML directive`,
         { location: yaml.#position(Math.max(0, text.search(/^%YAML\b/m))) },
       );
     }
-    return new YamlFile(file, text, doc, lines);
+    return yaml;
   }
 
   /** Position of the value at `path`, or of its nearest existing ancestor. */
@@ -108,14 +115,6 @@ export class YamlFile {
 
   #syntaxError(problem: YAMLError): InputError {
     const location = this.#position(problem.pos[0]);
-    if (problem.code === "DUPLICATE_KEY") {
-      const { key, path, firstOffset } = this.#duplicateAt(problem.pos[0]);
-      const first = firstOffset === undefined ? "" : ` (first at line ${this.#position(firstOffset).line})`;
-      return new InputError(
-        `duplicate key ${JSON.stringify(key ?? "?")}${first}: a key may appear once in a map; keep one`,
-        { location, ...(path && { path: formatPath(path) }) },
-      );
-    }
     // An unclosed quote, [ or { is reported where the file ends; the mistake is where it was opened.
     const unclosed = /^Missing closing .?quote/.test(problem.message)
       ? "quoted string"
@@ -160,38 +159,51 @@ export class YamlFile {
     return opened && /^["'[{]$/.test(opened.char) ? opened : undefined;
   }
 
-  /** The repeated key at `offset`, its path, and where the same map first gave it. */
-  #duplicateAt(offset: number): Duplicate {
-    const walk = (node: unknown, path: YamlPath): Duplicate | undefined => {
-      if (isSeq(node)) {
-        for (const [i, item] of node.items.entries()) {
-          const found = walk(item, [...path, i]);
-          if (found) return found;
+  /** Every key given twice in one map, at the second one, naming the line of the first. */
+  #duplicateKeys(): { offset: number; error: InputError }[] {
+    const found: { offset: number; error: InputError }[] = [];
+    const walk = (node: unknown, path: YamlPath): void => {
+      if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]));
+      if (!isMap(node)) return;
+      // Keys are equal as the library compares them: the same scalar value (a merge key `<<` never is).
+      const first = new Map<unknown, number>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        const offset = start(pair.key) ?? 0;
+        const earlier = first.get(key);
+        if (earlier === undefined) first.set(key, offset);
+        else {
+          const error = new InputError(
+            `duplicate key ${JSON.stringify(String(key))} (first at line ${this.#position(earlier).line}): ` +
+              `a key may appear once in a map; keep one`,
+            { location: this.#position(offset), path: formatPath([...path, String(key)]) },
+          );
+          found.push({ offset, error });
         }
+        walk(pair.value, [...path, String(key)]);
       }
-      if (!isMap(node)) return undefined;
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
-      if (pair && isScalar(pair.key)) {
-        const key = String(pair.key.value);
-        const first = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-        return {
-          key,
-          path: [...path, key],
-          firstOffset: isScalar(first?.key) ? first.key.range?.[0] : undefined,
-        };
-      }
-      for (const item of node.items) {
-        const found = isScalar(item.key) ? walk(item.value, [...path, String(item.key.value)]) : undefined;
-        if (found) return found;
-      }
-      return undefined;
     };
-    return walk(this.#doc.contents, []) ?? {};
+    walk(this.#doc.contents, []);
+    return found;
   }
 
   #position(offset: number): SourceLocation {
     const { line, col } = this.#lines.linePos(offset);
     return { file: this.file, line, column: col };
+  }
+
+  #pairOf(map: YAMLMap, key: string): Pair | undefined {
+    let pairs = this.#pairs.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const pair of map.items) {
+        if (isPair(pair) && isScalar(pair.key) && !pairs.has(String(pair.key.value)))
+          pairs.set(String(pair.key.value), pair);
+      }
+      this.#pairs.set(map, pairs);
+    }
+    return pairs.get(key);
   }
 
   /** Walks `path` through the node tree, following aliases; stops at the deepest node that exists. */
@@ -203,9 +215,7 @@ export class YamlFile {
       if (isAlias(node)) node = node.resolve(this.#doc);
       let next: unknown;
       if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part),
-        );
+        const pair = this.#pairOf(node, String(part));
         if (!pair) return { node, found: false, offset, keyOffset: offset };
         keyOffset = start(pair.key) ?? offset;
         next = pair.value;
@@ -225,12 +235,6 @@ export class YamlFile {
     }
     return { node, found: true, offset, keyOffset };
   }
-}
-
-interface Duplicate {
-  key?: string;
-  path?: YamlPath;
-  firstOffset?: number;
 }
 
 function start(node: unknown): number | undefined {

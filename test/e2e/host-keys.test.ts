@@ -131,10 +131,26 @@ describe("host key checking against a real sshd", function () {
       const result = await expectRefused(args);
       expect(result.stdout).to.include(`host ${address}:22 is not in ${knownHostsFile}`);
       expect(result.stdout).to.include(`its key is ${hostFingerprint}`);
-      expect(result.stdout).to.include(`\n  ${line}\n`);
+      // On a line of its own, indented under the host line (error continuation lines are).
+      expect(result.stdout).to.include(`\n    ${line}\n`);
       expect(result.stdout).to.include("--host-key-checking accept-new");
     }
     expect(readFileSync(knownHostsFile, "utf8")).to.equal(`198.18.255.254 ${hostKey}\n`);
+  });
+
+  it("the changed-key hint is a command that works: ssh-keygen -f FILE -R HOST or '[HOST]:PORT'", async () => {
+    for (const port of [22, ALT_PORT]) {
+      const name = port === 22 ? address : `[${address}]:${port}`;
+      const { inventory, knownHostsFile } = setup({ knownHosts: `${name} ${otherKey}\n`, port });
+      const refused = await expectRefused(["facts", "-i", inventory]);
+      const hint = /remove the old entry \((ssh-keygen [^)]*)\)/.exec(refused.stdout)?.[1] ?? "";
+      expect(hint).to.equal(`ssh-keygen -f ${knownHostsFile} -R ${port === 22 ? address : `'${name}'`}`);
+      // Run it as the user would (with a HOME of its own, so no other known_hosts could be touched).
+      execFileSync("sh", ["-c", hint], { stdio: "pipe", env: { ...process.env, HOME: join(work, "home") } });
+      expect(readFileSync(knownHostsFile, "utf8")).to.not.include(otherKey);
+      const after = await expectRefused(["facts", "-i", inventory]);
+      expect(after.stdout).to.include(`host ${address}:${port} is not in ${knownHostsFile}`);
+    }
   });
 
   it("refuses a missing known_hosts file as unknown, and does not create it", async () => {
@@ -173,7 +189,7 @@ describe("host key checking against a real sshd", function () {
     const plain = setup({ knownHosts: `${address} ${hostKey}\n`, port: ALT_PORT });
     const refused = await expectRefused(["facts", "-i", plain.inventory]);
     expect(refused.stdout).to.include(`host ${address}:${ALT_PORT} is not in`);
-    expect(refused.stdout).to.include(`\n  [${address}]:${ALT_PORT} ${hostKey}\n`);
+    expect(refused.stdout).to.include(`\n    [${address}]:${ALT_PORT} ${hostKey}\n`);
 
     const bracketed = setup({ knownHosts: `[${address}]:${ALT_PORT} ${hostKey}\n`, port: ALT_PORT });
     await expectAccepted(["facts", "-i", bracketed.inventory]);

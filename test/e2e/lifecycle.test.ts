@@ -172,6 +172,38 @@ for (const target of labTargets()) {
       });
     }
 
+    it("drift: a no-break space in a main.cf list (Postfix reads it as part of a name) -> check exits 2; apply repairs", async () => {
+      const l = lab();
+      const extra =
+        "- name: local domains\n  hosts: home\n  postfix:\n    main:\n      mydestination: $myhostname, localhost\n";
+      const local = labPlaybook(join(work, "mydestination.yaml"), "site.yaml", extra);
+      const runLocal = (...args: string[]) => provision([...args, local, "-i", inventory], work);
+      const applied = await runLocal("apply");
+      expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
+
+      await onHost(
+        l,
+        "nas",
+        `nbsp=$(printf '\\302\\240'); sed -i "s/^mydestination = .*/mydestination = \\$myhostname,\${nbsp}localhost/" /etc/postfix/main.cf`,
+      );
+      // Postfix's own reading: "<NBSP>localhost" is one name, so localhost is no longer a local domain.
+      expect(await postconf(l, "nas", "mydestination")).to.equal("$myhostname,\u00a0localhost");
+
+      const check = await runLocal("check", "--json");
+      expect(check.code, check.stdout + check.stderr).to.equal(2);
+      expect(hostsOf(check.stdout)[0]?.changes).to.deep.include({
+        path: "/etc/postfix/main.cf",
+        what: "parameter",
+        parameters: ["mydestination"],
+        detail: "parameters mydestination",
+      });
+
+      const repair = await runLocal("apply");
+      expect(repair.code, repair.stdout + repair.stderr).to.equal(0);
+      expect(await postconf(l, "nas", "mydestination")).to.equal("$myhostname, localhost");
+      expect((await runLocal("check")).code).to.equal(0);
+    });
+
     it("check --prom-file writes drift metrics atomically", async () => {
       const file = join(work, "provision.prom");
       const result = await provision(["check", playbook, "-i", inventory, "--prom-file", file], work);

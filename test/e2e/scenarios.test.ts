@@ -37,36 +37,30 @@ for (const target of labTargets()) {
       return result;
     }
 
+    /** Send from `host` as cron would, to a remote address, and wait for the message at a relay. */
+    async function relayed(host: string, from: string, subject: string) {
+      await sendMail(lab(), host, from, "friend@elsewhere.example", subject);
+      const mail = await lab().waitForMessage((m) => m.data.includes(`Subject: ${subject}`));
+      return { ...mail, route: [mail.relay, mail.authUser, mail.mailFrom] };
+    }
+
     it("sender-dependent relays (site.yaml): each sender leaves through its own provider with its own login", async () => {
       await apply(labPlaybook(join(work, "site.yaml"), "site.yaml"), "site");
       const l = lab();
 
-      await sendMail(l, "site", "his@localdomain.local", "friend@elsewhere.example", "isp");
-      const isp = await l.waitForMessage((m) => m.data.includes("Subject: isp"));
+      const isp = await relayed("site", "his@localdomain.local", "isp");
       expect(isp.relay).to.equal("isp");
       expect(isp.authUser).to.equal("username");
       expect(isp.mailFrom, "generic rewrites the made-up sender").to.equal("hisaccount@hisisp.example");
       expect(isp.rcptTo).to.deep.equal(["friend@elsewhere.example"]);
 
-      await sendMail(l, "site", "someone@localdomain.local", "friend@elsewhere.example", "catchall");
-      const catchAll = await l.waitForMessage((m) => m.data.includes("Subject: catchall"));
+      const catchAll = await relayed("site", "someone@localdomain.local", "catchall");
       expect(catchAll.mailFrom).to.equal("hisaccount+local@hisisp.example");
 
-      await sendMail(l, "site", "user1@example.com", "friend@elsewhere.example", "user1");
-      const user1 = await l.waitForMessage((m) => m.data.includes("Subject: user1"));
-      expect([user1.relay, user1.authUser, user1.mailFrom]).to.deep.equal([
-        "example-com",
-        "username2",
-        "user1@example.com",
-      ]);
-
-      await sendMail(l, "site", "user2@example.net", "friend@elsewhere.example", "user2");
-      const user2 = await l.waitForMessage((m) => m.data.includes("Subject: user2"));
-      expect([user2.relay, user2.authUser, user2.mailFrom]).to.deep.equal([
-        "example-net",
-        "username2",
-        "user2@example.net",
-      ]);
+      const user1 = await relayed("site", "user1@example.com", "user1");
+      expect(user1.route).to.deep.equal(["example-com", "username2", "user1@example.com"]);
+      const user2 = await relayed("site", "user2@example.net", "user2");
+      expect(user2.route).to.deep.equal(["example-net", "username2", "user2@example.net"]);
 
       expect(await postconf(l, "site", "relayhost")).to.equal("[mail.isp.example]:submission");
       expect(await postconf(l, "site", "smtp_sender_dependent_authentication")).to.equal("yes");
@@ -85,13 +79,8 @@ for (const target of labTargets()) {
       writeFileSync(join(work, "translator.yaml"), text + LAB_PLAY);
       await apply(join(work, "translator.yaml"), "xlator");
       const l = lab();
-      await sendMail(l, "xlator", "logwatch@linux.myhome.net", "admin@elsewhere.example", "logwatch");
-      const mail = await l.waitForMessage((m) => m.data.includes("Subject: logwatch"));
-      expect([mail.relay, mail.authUser, mail.mailFrom]).to.deep.equal([
-        "foo-bar",
-        "hoge",
-        "hoge@foo.bar.com",
-      ]);
+      const mail = await relayed("xlator", "logwatch@linux.myhome.net", "logwatch");
+      expect(mail.route).to.deep.equal(["foo-bar", "hoge", "hoge@foo.bar.com"]);
       expect(await postconf(l, "xlator", "smtp_sasl_mechanism_filter")).to.equal("plain, login");
       expect(await postconf(l, "xlator", "smtp_sasl_security_options")).to.equal("noanonymous");
       expect(
@@ -116,8 +105,7 @@ for (const target of labTargets()) {
       writeFileSync(join(work, "canonical.yaml"), text);
       await apply(join(work, "canonical.yaml"), "canon");
 
-      await sendMail(l, "canon", l.sudoUser, "friend@elsewhere.example", "canonical");
-      const out = await l.waitForMessage((m) => m.data.includes("Subject: canonical"));
+      const out = await relayed("canon", l.sudoUser, "canonical");
       expect(out.mailFrom).to.equal("your-account@your-isp.example");
 
       await sendMail(l, "canon", "friend@elsewhere.example", "your-account@your-isp.example", "virtual");
@@ -143,8 +131,7 @@ for (const target of labTargets()) {
       expect(await postconf(l, "smtps", "smtp_tls_wrappermode")).to.equal("yes");
       expect(await postconf(l, "smtps", "smtp_tls_security_level")).to.equal("encrypt");
       expect(await postconf(l, "smtps", "relayhost")).to.equal("[smtps.isp.example]:465");
-      await sendMail(l, "smtps", "root", "friend@elsewhere.example", "smtps");
-      const mail = await l.waitForMessage((m) => m.data.includes("Subject: smtps"));
+      const mail = await relayed("smtps", "root", "smtps");
       expect([mail.relay, mail.authUser]).to.deep.equal(["isp-smtps", "username"]);
     });
 

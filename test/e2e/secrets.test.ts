@@ -170,6 +170,55 @@ describe("secrets stay secret", function () {
       await lab().startHost("nas");
     }
   });
+
+  it("become under sudo I/O logging: the README's sudoers rule keeps passwords out of the I/O log", async () => {
+    const l = lab();
+    const become = writeInventory(l, join(work, "become.yaml"), ["nas"], { become: true });
+    const apply = (password: string) =>
+      provision(["apply", playbook, "-i", become], work, { ...PASSWORDS, ISP_PASSWORD: password });
+    const logged = async (secrets: string[]) =>
+      (await filesHolding(l, "nas", [...secrets, ...secrets.flatMap(base64Cores)]))
+        .map((f) => f.path)
+        .filter((path) => path.startsWith("/var/log/sudo-io/"));
+    // An administrator's audit setting, in a private copy of /etc/sudoers.d bound over the real one in
+    // nas's own mount namespace (the real directory belongs to the machine running the lab).
+    await onHost(
+      l,
+      "nas",
+      `d=/run/provision-test-sudoers.d
+       rm -rf "$d" /var/log/sudo-io && mkdir "$d" && cp -a /etc/sudoers.d/. "$d"/
+       printf '%s\\n' 'Defaults log_input, log_output, !compress_io' > "$d/zz-audit"
+       chmod 0440 "$d/zz-audit" && visudo -cqf "$d/zz-audit"
+       mount --bind "$d" /etc/sudoers.d`,
+    );
+    try {
+      const first = "rotated-Isp-Pa55 one";
+      const unruled = await apply(first);
+      expect(unruled.code, unruled.stdout + unruled.stderr).to.equal(0);
+      expect(await logged([first]), "without the rule sudo records the password").to.not.deep.equal([]);
+
+      // README, "become and sudo I/O logging".
+      await onHost(
+        l,
+        "nas",
+        `f=/etc/sudoers.d/zz-provision
+         printf '%s\\n' '${l.sudoUser} ALL=(root) NOPASSWD: NOLOG_INPUT: NOLOG_OUTPUT: /bin/sh -s' > "$f"
+         chmod 0440 "$f" && visudo -cqf "$f" && rm -rf /var/log/sudo-io`,
+      );
+      const second = "rotated-Isp-Pa55 two";
+      const ruled = await apply(second);
+      expect(ruled.code, ruled.stdout + ruled.stderr).to.equal(0);
+      expect(ruled.stdout).to.match(/nas \(.*\): changed/);
+      const check = await provision(["check", playbook, "-i", become], work, {
+        ...PASSWORDS,
+        ISP_PASSWORD: second,
+      });
+      expect(check.code, check.stdout + check.stderr).to.equal(0);
+      expect(await logged([first, second, ...passwords])).to.deep.equal([]);
+    } finally {
+      await onHost(l, "nas", "umount /etc/sudoers.d; rm -rf /run/provision-test-sudoers.d /var/log/sudo-io");
+    }
+  });
 });
 
 /**

@@ -4,10 +4,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { guestCgroupLeftovers, removeAllGuestCgroups } from "./cgroups.js";
-import { destroyNetwork, leftovers, PREFIX } from "./network.js";
+import { INIT_NAME } from "./host.js";
+import { destroyNetwork, LAB_SLOT, leftovers, PREFIX } from "./network.js";
 
 /** Machine-wide: namespaces and the bridge are global, so only one lab may run at a time. */
-const LOCK_FILE = "/run/provision-lab.lock";
+const LOCK_FILE = `/run/provision-lab${LAB_SLOT === 0 ? "" : `-${LAB_SLOT}`}.lock`;
 
 /** Every lab host's processes, network and cgroups, whichever lab made them. */
 export async function destroyHosts(): Promise<void> {
@@ -86,7 +87,7 @@ export async function labLeftovers(): Promise<string[]> {
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.startsWith("lab-init")) inits.push(`process ${entry} (lab-init)`);
+    if (cmdline.startsWith(INIT_NAME)) inits.push(`process ${entry} (${INIT_NAME})`);
     if (cmdline.startsWith("systemd-nspawn") && cmdline.includes(`/run/netns/${PREFIX}-`))
       inits.push(`process ${entry} (systemd-nspawn)`);
   }

@@ -12,6 +12,7 @@ import {
   killNamespace,
   namespacePids,
   netnsName,
+  PREFIX,
   setHostLink,
 } from "./network.js";
 import {
@@ -32,7 +33,9 @@ import { SUDO_USER, type Pristine } from "./system.js";
  * reparented to this init, and on machines whose real PID 1 does not reap orphans (this one) an init
  * that only sleeps would collect zombies. Perl is Essential in Debian, so it is always there.
  */
-const INIT_PROGRAM = `$0 = "lab-init"; while (1) { sleep 1 if waitpid(-1, 0) < 0 }`;
+/** Per lab slot, so that one lab never mistakes the other's hosts for its own. */
+export const INIT_NAME = `${PREFIX}-init`;
+const INIT_PROGRAM = `$0 = "${INIT_NAME}"; while (1) { sleep 1 if waitpid(-1, 0) < 0 }`;
 
 const SSHD_START = `/usr/sbin/sshd -E /var/log/sshd.log`;
 const SSHD_RUNNING = `[ -s /run/sshd.pid ] && kill -0 "$(cat /run/sshd.pid)" 2>/dev/null`;
@@ -173,7 +176,7 @@ export class LabHostRuntime implements HostRuntime {
         for (const pid of await namespacePids(this.ns)) {
           if ((await innerPid(pid)) !== 1) continue;
           const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-          if (cmdline.startsWith("lab-init")) return pid;
+          if (cmdline.startsWith(INIT_NAME)) return pid;
         }
         return undefined;
       },

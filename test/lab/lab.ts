@@ -1,6 +1,6 @@
 // Real "home hosts" on this machine for end-to-end tests, the demo and the benchmark: each host has its
 // own sshd and its own Debian "Local only" Postfix, and SMTP relays that demand AUTH stand in for ISPs.
-// Production code never imports this; see /work/shared/LAB.md for the recipe it implements.
+// Production code never imports this; see LAB.md in the project's shared notes for the recipe it implements.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -4,14 +4,30 @@
 import { readFile } from "node:fs/promises";
 import { exec, must, sleep, waitFor } from "./exec.js";
 
-/** Every kernel object the lab creates carries this prefix, which is how a crashed lab is found again. */
-export const PREFIX = "plab";
+/**
+ * Two labs can run side by side on one machine (e.g. two checkouts testing at once): slot 0 (default)
+ * uses 198.18.0.0/16, slot 1 (PROVISION_LAB_SLOT=1) 198.19.0.0/16; both are inside 198.18.0.0/15.
+ */
+export const LAB_SLOT = labSlot(process.env.PROVISION_LAB_SLOT);
+/**
+ * Every kernel object the lab creates carries this prefix, which is how a crashed lab is found again.
+ * Neither slot's prefix starts with the other's, so cleaning up one never touches the other.
+ */
+export const PREFIX = LAB_SLOT === 0 ? "plab" : "plb1";
 export const BRIDGE = `${PREFIX}0`;
-export const BRIDGE_ADDRESS = "198.18.0.1";
+/** The first two octets of every lab address. */
+export const NET = LAB_SLOT === 0 ? "198.18" : "198.19";
+export const BRIDGE_ADDRESS = `${NET}.0.1`;
 const PREFIX_LEN = 16;
 const MAX_RELAYS = 200;
 const HOSTS_PER_OCTET = 250;
 export const MAX_HOSTS = HOSTS_PER_OCTET * 200;
+
+function labSlot(value: string | undefined): 0 | 1 {
+  if (value === undefined || value === "" || value === "0") return 0;
+  if (value === "1") return 1;
+  throw new Error(`PROVISION_LAB_SLOT must be 0 or 1, not "${value}"`);
+}
 
 export function netnsName(host: string): string {
   return `${PREFIX}-${host}`;
@@ -24,12 +40,12 @@ export function vethName(index: number): string {
 
 export function relayAddressFor(index: number): string {
   if (index >= MAX_RELAYS) throw new Error(`at most ${MAX_RELAYS} relays`);
-  return `198.18.0.${10 + index}`;
+  return `${NET}.0.${10 + index}`;
 }
 
 export function hostAddressFor(index: number): string {
   if (index >= MAX_HOSTS) throw new Error(`at most ${MAX_HOSTS} hosts`);
-  return `198.18.${1 + Math.floor(index / HOSTS_PER_OCTET)}.${1 + (index % HOSTS_PER_OCTET)}`;
+  return `${NET}.${1 + Math.floor(index / HOSTS_PER_OCTET)}.${1 + (index % HOSTS_PER_OCTET)}`;
 }
 
 export async function createBridge(relayAddresses: string[]): Promise<void> {

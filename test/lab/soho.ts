@@ -2,9 +2,9 @@
 import type { RelaySpec } from "./relays.js";
 
 /**
- * What the relays accept. Not dictionary words (the CLI masks every secret value wherever it appears in
- * its output, so "password" would also mask "smtp_sasl_password_maps"), and with a colon, a `#` and
- * inner spaces, which Postfix allows in the password part of sasl_passwd.
+ * What the relays accept. Not dictionary words (the CLI masks a secret value wherever it stands as a word
+ * of its own in its output, so "password" would also mask that word in messages), and with a colon, a
+ * `#` and inner spaces, which Postfix allows in the password part of sasl_passwd.
  */
 export const LAB_PASSWORDS = {
   isp: "isp-Pa55:with#hash",

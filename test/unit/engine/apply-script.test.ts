@@ -70,12 +70,8 @@ describe("apply script", () => {
     expect(at("install 0 '/etc/postfix/sasl_passwd'")).to.be.lessThan(
       at("pmap 'hash:/etc/postfix/sasl_passwd'"),
     );
-    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.lessThan(
-      at("fix '/etc/postfix/sasl_passwd.db' 600"),
-    );
-    expect(at("fix '/etc/postfix/sasl_passwd.db' 600")).to.be.lessThan(
-      at("install 1 '/etc/postfix/main.cf'"),
-    );
+    expect(lines).to.include("pmap 'hash:/etc/postfix/sasl_passwd' '/etc/postfix/sasl_passwd.db'");
+    expect(at("pmap 'hash:/etc/postfix/sasl_passwd'")).to.be.lessThan(at("install 1 '/etc/postfix/main.cf'"));
     expect(at("install 1 '/etc/postfix/main.cf'")).to.be.lessThan(at("postfix_check"));
     expect(at("postfix_check")).to.be.lessThan(at("activate reload"));
     // ...and re-reads the facts in the same round trip.
@@ -109,12 +105,12 @@ describe("apply script", () => {
     expect(script.trimEnd().endsWith("}")).to.equal(true);
   });
 
-  it("rolls back only the run that made the last change", () => {
+  it("restores the given backup set under the exclusive lock (rollback_run: test/unit/remote)", () => {
     const script = rollbackScript("/var/backups/provision/20261127T225000-run1", "reload", {
       runId: "run1",
       waitSeconds: 30,
     });
-    expect(script).to.include(`[ "$(cat "$BACKUP_ROOT/last" 2>/dev/null)" = "$RUN_ID" ]`);
-    expect(script).to.match(/^rollback "final verification failed"$/m);
+    expect(script).to.match(/^lock_host -x 30 rollback \|\| exit 0$/m);
+    expect(script).to.match(/^rollback_run '\/var\/backups\/provision\/20261127T225000-run1' reload$/m);
   });
 });

@@ -27,4 +27,12 @@ describe("post-apply verification against postconf -n", () => {
       "relayhost is still set ([mail.isp.example]:submission)",
     ]);
   });
+
+  it("reads postconf -n as Postfix writes it: U+2028 inside a value, a no-break space not a separator", () => {
+    const shown = "smtpd_banner = $myhostname\u2028ESMTP\nmydestination = $myhostname,\u00a0localhost\n";
+    expect(parameterMismatches({ smtpd_banner: "$myhostname\u2028ESMTP" }, shown)).to.deep.equal([]);
+    expect(parameterMismatches({ mydestination: "$myhostname, localhost" }, shown)).to.deep.equal([
+      'mydestination is "$myhostname,\u00a0localhost", expected "$myhostname, localhost"',
+    ]);
+  });
 });

@@ -188,6 +188,42 @@ describe("desired state resolution", () => {
     });
   });
 
+  describe("address maps", () => {
+    it("accept a bare key as Postfix does (a local user), warning at its line when it looks like a domain", async () => {
+      const text = `- hosts: nas
+  postfix:
+    generic:
+      localdomain.local: a@isp.example
+      root: b@isp.example
+    canonical:
+      home.lan: c@isp.example
+    virtual:
+      example.org: anything
+`;
+      const { states, warnings } = await resolveText(text, home, ["nas"]);
+      expect(states.get("nas")?.generic).to.deep.equal({
+        "localdomain.local": "a@isp.example",
+        root: "b@isp.example",
+      });
+      const why =
+        'has no "@", so Postfix reads it as a local user name, not a domain; for every address of the domain write';
+      expect(warnings).to.deep.equal([
+        `site.yaml:4:7: 0.postfix.generic["localdomain.local"]: generic key "localdomain.local" ${why} "@localdomain.local"`,
+        `site.yaml:7:7: 0.postfix.canonical["home.lan"]: canonical key "home.lan" ${why} "@home.lan"`,
+      ]);
+    });
+
+    it("refuse, at the line, characters Postfix would read as part of a word", async () => {
+      const text =
+        '- hosts: nas\n  postfix:\n    generic:\n      "a\\u00a0b@x": c@y\n      d@x: "e@y,\\u3000f@y"\n';
+      const message = await failure(resolveText(text, home, ["nas"]));
+      expect(message.split("\n")).to.deep.equal([
+        'site.yaml:4:7: 0.postfix.generic["a\u00a0b@x"]: key "a\u00a0b@x" contains U+00A0 (no-break space), which Postfix reads as part of the text, not as a space or line break; use a plain space (host nas)',
+        'site.yaml:5:12: 0.postfix.generic["d@x"]: the value contains U+3000 (ideographic space), which Postfix reads as part of the text, not as a space or line break; use a plain space (host nas)',
+      ]);
+    });
+  });
+
   describe("merging plays", () => {
     it("merges the states of every play matching a host", async () => {
       const { states } = await resolveDesired(

@@ -264,14 +264,14 @@ describe("postfix/derive", () => {
     });
 
     const badRelays: [string, RelaySpec, RegExp][] = [
-      ["username without password", { host: "h", mx: false, username: "u" }, /without a password/],
-      ["password without username", { host: "h", mx: false, password: password() }, /without a username/],
+      ["username without password", { host: "h", mx: false, username: "u" }, /password is missing/],
+      ["password without username", { host: "h", mx: false, password: password() }, /username is missing/],
       ["a colon in the username", ispRelay({ username: "a:b" }), /relay\.username.*":"/],
       ["an empty username", ispRelay({ username: "" }), /username is empty/],
       [
         "a newline in the password",
         ispRelay({ password: password(PASSWORD + "\n") }),
-        /env ISP_PASSWORD.*newline/,
+        /env ISP_PASSWORD.*line break/,
       ],
       ["trailing whitespace in the password", ispRelay({ password: password(PASSWORD + " ") }), /whitespace/],
       ["leading whitespace in the password", ispRelay({ password: password(" " + PASSWORD) }), /whitespace/],

@@ -1,31 +1,31 @@
 import type { PostfixHostInfo } from "../../../src/postfix/host-info.js";
 
+/** Lookup table types every Postfix build here has (postconf -m), besides the indexed ones. */
+const COMMON_TYPES = [
+  "cidr",
+  "environ",
+  "fail",
+  "inline",
+  "internal",
+  "memcache",
+  "pipemap",
+  "proxy",
+  "randmap",
+  "regexp",
+  "socketmap",
+  "static",
+  "tcp",
+  "texthash",
+  "unionmap",
+  "unix",
+];
+
 /** Debian bookworm's postfix 3.7.11: `postconf -m` with postfix-lmdb etc. not installed. */
 export const debian: PostfixHostInfo = {
   name: "nas",
   version: "3.7.11",
   defaultDatabaseType: "hash",
-  supportedTypes: [
-    "btree",
-    "cidr",
-    "environ",
-    "fail",
-    "hash",
-    "inline",
-    "internal",
-    "memcache",
-    "nis",
-    "pipemap",
-    "proxy",
-    "randmap",
-    "regexp",
-    "socketmap",
-    "static",
-    "tcp",
-    "texthash",
-    "unionmap",
-    "unix",
-  ],
+  supportedTypes: [...COMMON_TYPES, "btree", "hash", "nis"].sort(),
 };
 
 /** AlmaLinux 10 / Alpine: lmdb is the default and there is no Berkeley DB (no hash). */
@@ -33,26 +33,7 @@ export const alma: PostfixHostInfo = {
   name: "pi",
   version: "3.8.5",
   defaultDatabaseType: "lmdb",
-  supportedTypes: [
-    "cidr",
-    "environ",
-    "fail",
-    "inline",
-    "internal",
-    "lmdb",
-    "memcache",
-    "pcre",
-    "pipemap",
-    "proxy",
-    "randmap",
-    "regexp",
-    "socketmap",
-    "static",
-    "tcp",
-    "texthash",
-    "unionmap",
-    "unix",
-  ],
+  supportedTypes: [...COMMON_TYPES, "lmdb", "pcre"].sort(),
 };
 
 export function hostWithVersion(version: string): PostfixHostInfo {

@@ -52,6 +52,33 @@ describe("postfix/maincf", () => {
     }
   });
 
+  describe("whitespace and line ends as Postfix reads them (checked with postconf -c DIR -n, Postfix 3.7)", () => {
+    const host =
+      "mydestination = $myhostname,\u00a0localhost\nsmtpd_banner = $myhostname\u2028ESMTP\nrelayhost = [x]\n";
+
+    it("a no-break space is part of the value and U+2028 ends no line", () => {
+      const values = mainCfValues(host);
+      expect(values.get("mydestination")).to.equal("$myhostname,\u00a0localhost");
+      expect(values.get("smtpd_banner")).to.equal("$myhostname\u2028ESMTP");
+      expect(values.get("relayhost")).to.equal("[x]");
+    });
+
+    it("so a list written with a no-break space is drift, and the edit replaces it in place", () => {
+      const edit = editMainCf(host, { mydestination: "$myhostname, localhost" });
+      expect(edit.changed).to.deep.equal(["mydestination"]);
+      expect(edit.text).to.equal(host.replace("\u00a0", " "));
+    });
+
+    it("CR, VT and FF are whitespace: they continue lines and are trimmed", () => {
+      const values = mainCfValues("myorigin = a\n\rb\nmyhostname = q \u000b\r\nrelayhost =\u000c [x]\n");
+      expect(Object.fromEntries(values)).to.deep.equal({
+        myorigin: "a b",
+        myhostname: "q",
+        relayhost: "[x]",
+      });
+    });
+  });
+
   describe("editMainCf", () => {
     it("replaces a parameter in place and keeps every other line byte for byte", () => {
       const { text, changed } = editMainCf(DEBIAN, { relayhost: "[mail.isp.example]:submission" });
@@ -211,8 +238,9 @@ describe("postfix/maincf", () => {
   });
 
   describe("validateParamName / validateParamValue", () => {
-    const goodNames = ["relayhost", "smtp_sasl_auth_enable", "2bounce_notice_recipient", "submission.name-x"];
-    const badNames = ["", "relay host", "relayhost=", "a\nb", "-x", ".x", "$x", "näme"];
+    const goodNames = ["relayhost", "smtp_sasl_auth_enable", "2bounce_notice_recipient", "my_own_list"];
+    // Postfix reads "a.b" and "a-b" as names no program uses ("unused parameter"), and `$a-b` as `$a`.
+    const badNames = ["", "relay host", "relayhost=", "a\nb", "-x", ".x", "$x", "näme", "submission.name-x"];
     for (const name of goodNames) {
       it(`accepts name ${JSON.stringify(name)}`, () => expect(() => validateParamName(name)).not.to.throw());
     }

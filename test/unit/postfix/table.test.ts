@@ -51,10 +51,10 @@ describe("postfix/table", () => {
       ["a key with whitespace", [entry("a b", "v")], /"a b".*whitespace/],
       ["a key with a tab", [entry("a\tb", "v")], /"a\\tb"/],
       ["a key starting with #", [entry("#k", "v")], /"#k".*comment/],
-      ["a newline in a key", [entry("k\nx", "v")], /newline/],
-      ["a newline in a value", [entry("k", "v\nx y")], /"k".*newline/],
-      ["a CR in a value", [entry("k", "v\r")], /"k".*newline/],
-      ["a NUL in a value", [entry("k", "v\u0000")], /"k".*control/],
+      ["a newline in a key", [entry("k\nx", "v")], /line break/],
+      ["a newline in a value", [entry("k", "v\nx y")], /"k".*line break/],
+      ["a CR in a value", [entry("k", "v\r")], /"k".*line break/],
+      ["a NUL in a value", [entry("k", "v\u0000")], /"k".*NUL/],
       ["a value with leading whitespace", [entry("k", " v")], /"k".*leading or trailing/],
       ["a value with trailing whitespace", [entry("k", "v ")], /"k".*leading or trailing/],
       ["keys equal but for case", [entry("User@X", "a"), entry("user@x", "b")], /"user@x".*"User@X".*case/],
@@ -132,6 +132,32 @@ describe("postfix/table", () => {
         `user1@example.com username2:${MASK}\n ${MASK}\n`,
       );
       expect(maskTableText(remote, splitDesired)).to.equal(`user1@example.com username2:${MASK} (differs)\n`);
+    });
+
+    it("masks every value whatever its line ends: a bare CR or U+2028/U+2029 ends no line for Postfix", () => {
+      const cases: [string, string][] = [
+        [
+          "[mail.isp.example]:submission username:OLD-1\ruser1@example.com username2:OLD-2\r",
+          `[mail.isp.example]:submission username:${MASK} (differs)`,
+        ],
+        [
+          "[mail.isp.example]:submission username:OLD-1\u2028user1@example.com username2:OLD-2\n",
+          `[mail.isp.example]:submission username:${MASK} (differs)\n`,
+        ],
+        [
+          "user1@example.com username2:OLD-1\u2029OLD-2\r\n",
+          `user1@example.com username2:${MASK} (differs)\r\n`,
+        ],
+        // No whitespace after the key, or a key that is neither declared nor plain ASCII: the whole line.
+        ["[mail.isp.example]:submission\u2028username:OLD-1 OLD-2\n", `${MASK}\n`],
+        ["[relay]\u00a0username:OLD-1\n", `${MASK}\n`],
+        ["k\u2028u:OLD-1\n  OLD-2\n", `${MASK}\n  ${MASK}\n`],
+      ];
+      for (const [remote, shown] of cases) {
+        const masked = maskTableText(remote, desired);
+        expect(masked, JSON.stringify(remote)).to.equal(shown);
+        expect(masked).not.to.include("OLD-");
+      }
     });
 
     it("keeps CRLF endings and text without a final newline", () => {

@@ -62,10 +62,10 @@ describe("secret resolution", () => {
   });
 
   it("works with a relative playbook file name, relative to cwd", async () => {
-    writeFileSync(join(dir, "playbooks", "isp.pass"), "pw\n");
+    writeFileSync(join(dir, "playbooks", "isp.pass"), "relative-pw\n");
     const relative = { location: { file: "playbooks/site.yaml", line: 1, column: 1 }, path: "p" };
     const secret = await createSecretResolver({ cwd: dir }).resolve({ file: "isp.pass" }, relative);
-    expect(secret.reveal()).to.equal("pw");
+    expect(secret.reveal()).to.equal("relative-pw");
   });
 
   it("reports a missing file", async () => {
@@ -110,7 +110,7 @@ describe("secret resolution", () => {
   it("resolves each distinct reference once", async () => {
     const counter = join(dir, "count");
     const resolver = createSecretResolver({ cwd: dir });
-    const ref = { command: `echo x >> ${counter}; echo pw` };
+    const ref = { command: `echo x >> ${counter}; echo once-pw` };
     const [a, b] = await Promise.all([resolver.resolve(ref, site()), resolver.resolve(ref, site())]);
     await resolver.resolve({ ...ref }, site());
     expect(a).to.equal(b);

@@ -7,6 +7,7 @@ import {
   knownHostsLine,
   parseKnownHosts,
   recordedKeyTypes,
+  removeKeyCommand,
   verifyHostKey,
 } from "../../../src/transport/known-hosts.js";
 
@@ -69,5 +70,26 @@ describe("known_hosts verification", () => {
   it("lists the recorded key types so only verifiable host key algorithms are negotiated", () => {
     const entries = parseKnownHosts(`${line("nas", KEY_A)}\nnas ssh-rsa AAAAB3NzaC1yc2E=\n`);
     expect(recordedKeyTypes(entries, "nas", 22)).to.deep.equal(["ssh-ed25519", "ssh-rsa"]);
+  });
+});
+
+describe("the changed-host-key hint", () => {
+  const home = "/home/me/.ssh/known_hosts";
+
+  it("names the host alone on port 22 and the default file", () => {
+    expect(removeKeyCommand("nas.lan", 22, home, home)).to.equal("ssh-keygen -R nas.lan");
+  });
+
+  it("uses OpenSSH's [host]:port name for other ports, quoted for the shell", () => {
+    expect(removeKeyCommand("192.0.2.1", 2222, home, home)).to.equal("ssh-keygen -R '[192.0.2.1]:2222'");
+  });
+
+  it("adds -f FILE when the inventory's ssh_known_hosts is not the default file", () => {
+    expect(removeKeyCommand("nas.lan", 22, "/srv/fleet/known_hosts", home)).to.equal(
+      "ssh-keygen -f /srv/fleet/known_hosts -R nas.lan",
+    );
+    expect(removeKeyCommand("192.0.2.1", 2222, "/srv/my fleet/known hosts", home)).to.equal(
+      "ssh-keygen -f '/srv/my fleet/known hosts' -R '[192.0.2.1]:2222'",
+    );
   });
 });
