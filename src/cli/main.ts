@@ -12,11 +12,18 @@ import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
 import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
 import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
-import { textReport } from "../report/text.js";
 import { jsonDocument } from "../report/json.js";
 import { jsonText } from "../report/terminal.js";
-import { prometheusMetrics, writePromFile } from "../report/prometheus.js";
+import { failedCheckMetrics, prometheusMetrics, writePromFile } from "../report/prometheus.js";
+import { processInterrupts, watchInterrupts, type Interrupts } from "./interrupt.js";
+import { RunProgress } from "./progress.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
+import { reachAll } from "./reach-hosts.js";
+import { passphraseAsker, terminalAvailable } from "./terminal.js";
+import { version } from "./version.js";
+import { reachLog } from "../report/reach.js";
+import { hostsReport } from "./hosts-report.js";
+import type { HostReach } from "../transport/ssh.js";
 
 /**
  * The command line. `run(argv)` returns the exit code instead of exiting, so tests can call it in
@@ -27,12 +34,20 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   color: boolean;
+  /** stderr is an interactive terminal: show the live progress line there (cli/progress.ts). */
+  live?: boolean;
+  columns?: () => number;
+  /** Ctrl-C (cli/interrupt.ts); none in tests that call run() in process. */
+  interrupts?: Interrupts;
 }
 
 const defaultIo = (): Io => ({
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  live: Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb",
+  columns: () => process.stderr.columns || 80,
+  interrupts: processInterrupts,
 });
 
 const DEFAULT_INVENTORY = "inventories/hosts.yaml";
@@ -45,9 +60,13 @@ interface CommonOptions {
   forks: number;
   /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
   hostKeyChecking?: HostKeyChecking;
-  connectTimeout: number;
+  /** Undefined when not given: the ssh configuration's ConnectTimeout, else 15. */
+  connectTimeout?: number;
   commandTimeout: number;
   lockTimeout: number;
+  sshConfig?: string;
+  askBecomePass?: boolean;
+  verbose?: boolean;
 }
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -61,6 +80,7 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   const program = new Command("provision")
     .description("Keep the Postfix mail setup of your machines exactly as declared, over SSH.")
     .addHelpText("after", EXIT_CODES_HELP)
+    .version(version(), "--version", "print the version of provision")
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError();
@@ -81,44 +101,80 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
           "unknown host keys: refuse (strict) or record (accept-new); default: inventory host_key_checking, else strict",
         ).choices(["strict", "accept-new"]),
       )
-      .option("--connect-timeout <seconds>", "SSH connect timeout", positiveInt, 15)
+      .option(
+        "--connect-timeout <seconds>",
+        "SSH connect timeout (default: ssh config ConnectTimeout, else 15)",
+        positiveInt,
+      )
       .option(
         "--command-timeout <seconds>",
         "give up waiting for one remote command after this long (plus --lock-timeout)",
         positiveInt,
         120,
       )
-      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60);
+      .option("--lock-timeout <seconds>", "wait this long for another run's lock on a host", positiveInt, 60)
+      .option(
+        "--ssh-config <file>",
+        "OpenSSH client configuration instead of ~/.ssh/config and /etc/ssh/ssh_config",
+      )
+      .option("-K, --ask-become-pass", "ask for the sudo password (become) once, on the terminal")
+      .option(
+        "-v, --verbose",
+        "log the connection steps (ssh configuration, jump hosts, keys offered) on stderr",
+      );
 
   const execute = async (mode: RunMode, playbook: string | undefined, options: CommonOptions & Extra) => {
-    const loaded = await load(mode, playbook, options);
-    redactor = createRedactor(loaded.secrets);
-    for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
-    const outcomes = await runAll(loaded.jobs, mode, {
-      ...DEFAULT_SESSION_OPTIONS,
-      connectTimeoutMs: options.connectTimeout * 1000,
-      commandTimeoutMs: options.commandTimeout * 1000,
-      hostKeyChecking: options.hostKeyChecking,
-      forks: options.forks,
-      lockWaitSeconds: options.lockTimeout,
-      pause: testPause(process.env.PROVISION_TEST_PAUSE),
-    });
-    exitCode = exitCodeFor(outcomes, mode);
-    if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));
-    else out(textReport(mode, outcomes, { diff: Boolean(options.diff), color: io.color }));
-    if (mode === "check" && options.promFile) {
+    const promFile = mode === "check" ? options.promFile : undefined;
+    const writeMetrics = (content: string) => {
       // Metrics are a by-product: failing to write them must not hide the check's own result.
       try {
-        writePromFile(options.promFile, prometheusMetrics(outcomes, new Date()));
+        writePromFile(promFile!, content);
       } catch (error) {
-        err(`error: cannot write --prom-file ${options.promFile}: ${(error as Error).message}\n`);
+        err(`error: cannot write --prom-file ${promFile}: ${(error as Error).message}\n`);
         if (exitCode === EXIT.ok) exitCode = EXIT.error;
       }
+    };
+    let loaded: Loaded;
+    let pause: RunOptions["pause"];
+    try {
+      loaded = await load(mode, playbook, options);
+      pause = testPause(process.env.PROVISION_TEST_PAUSE);
+      redactor = createRedactor(loaded.secrets);
+    } catch (error) {
+      // A timer's metrics must not go stale or look healthy when the check cannot even start.
+      if (promFile) writeMetrics(failedCheckMetrics());
+      throw error;
     }
+    if (!options.quiet) for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+    if (options.verbose) for (const line of reachLog(loaded.reach)) err(`provision: ${line}\n`);
+    const report = { diff: Boolean(options.diff), color: io.color, quiet: Boolean(options.quiet) };
+    const live = Boolean(io.live) && !options.json && !options.quiet;
+    const columns = io.columns ?? (() => 80);
+    const progress = new RunProgress(mode, options.json ? undefined : report, { out, err, live, columns });
+    const interrupt = watchInterrupts(mode, io.interrupts, progress);
+    const outcomes = await runAll(loaded.jobs, mode, {
+      ...DEFAULT_SESSION_OPTIONS,
+      commandTimeoutMs: options.commandTimeout * 1000,
+      hostKeyChecking: options.hostKeyChecking,
+      reach: loaded.reach,
+      ...(terminalAvailable() && { askPassphrase: passphraseAsker() }),
+      ...(options.verbose && { log: (line: string) => err(`provision: ${line}\n`) }),
+      forks: options.forks,
+      lockWaitSeconds: options.lockTimeout,
+      pause,
+      onStep: progress.onStep,
+      onDone: progress.onDone,
+      stop: interrupt.signal,
+    }).finally(interrupt.dispose);
+    exitCode = interrupt.signal.aborted ? EXIT.interrupted : exitCodeFor(outcomes, mode);
+    progress.finish(outcomes);
+    if (options.json) outJson(jsonDocument(mode, outcomes, exitCode));
+    if (promFile) writeMetrics(prometheusMetrics(outcomes, new Date()));
   };
 
   common(program.command("apply").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
     .description("make every host match the playbook (preview with --dry-run)")
+    .option("-q, --quiet", QUIET_HELP)
     .option("-n, --dry-run", "show what would change and change nothing")
     .option("-d, --diff", "show a unified diff of every changed file (always on with --dry-run)")
     .action((playbook: string, options: CommonOptions & Extra) =>
@@ -128,11 +184,29 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
   common(program.command("check").argument("[playbook]", "playbook file", "playbooks/site.yaml"))
     .description("report drift from the playbook; never changes anything (exit 2 on drift)")
     .option("--prom-file <file>", "also write Prometheus textfile-collector metrics to this file")
+    .option("-q, --quiet", QUIET_HELP)
     .action((playbook: string, options: CommonOptions & Extra) => execute("check", playbook, options));
 
   common(program.command("facts"))
     .description("show each host's Postfix version, table types and postconf -n")
     .action((options: CommonOptions & Extra) => execute("facts", undefined, options));
+
+  common(program.command("hosts"))
+    .description(
+      "show how each host will be reached (address, port, user, jump hosts, keys, known_hosts), and why",
+    )
+    .action(async (options: CommonOptions & Extra) => {
+      const loaded = await load("facts", undefined, options);
+      redactor = createRedactor(loaded.secrets);
+      for (const warning of loaded.warnings) err(`warning: ${warning}\n`);
+      out(
+        await hostsReport(
+          loaded.jobs.map((j) => j.host),
+          loaded.reach,
+          Boolean(options.json),
+        ),
+      );
+    });
 
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -154,7 +228,10 @@ interface Extra {
   dryRun?: boolean;
   diff?: boolean;
   promFile?: string;
+  quiet?: boolean;
 }
+
+const QUIET_HELP = "print only drift and failures (for cron): nothing for hosts in sync or changed";
 
 /**
  * Fault-injection hook for the end-to-end tests only: PROVISION_TEST_PAUSE=STEP:SECONDS makes the apply
@@ -182,6 +259,7 @@ interface Loaded {
   jobs: HostJob[];
   secrets: Secret[];
   warnings: string[];
+  reach: Map<string, HostReach>;
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
@@ -198,23 +276,46 @@ async function load(
   if (selected.length === 0)
     throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${inventory.file}`);
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
-  if (mode === "facts" || !playbookFile) {
-    return { jobs: selected.map((name) => ({ host: byName.get(name)! })), secrets: [], warnings: [] };
+  const resolver = createSecretResolver();
+  const playbook = mode === "facts" || !playbookFile ? undefined : loadPlaybook(playbookFile);
+  const reached = await reachAll(
+    selected.map((name) => byName.get(name)!),
+    options,
+    resolver,
+  );
+  const reach = { reach: reached.reach };
+  // Reports name the address actually connected to (HostName from the ssh configuration, say).
+  for (const [name, { target }] of reached.reach) {
+    const host = byName.get(name)!;
+    byName.set(name, { ...host, connection: { ...host.connection, address: target.hostname.value } });
   }
-  const playbook = loadPlaybook(playbookFile);
-  const { states, warnings } = await resolveDesired(playbook, inventory, selected, createSecretResolver());
+  if (!playbook) {
+    const jobs = selected.map((name) => ({ host: byName.get(name)! }));
+    return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
+  }
+  // check goes on without a password it cannot get (a timer has no secrets): it compares all else.
+  const desired = await resolveDesired(playbook, inventory, selected, resolver, {
+    allowUnresolved: mode === "check",
+  });
+  const { states } = desired;
+  const warnings = [...reached.warnings, ...desired.warnings];
   const jobs = selected
     .filter((name) => states.has(name))
     .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
   if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
-  return { jobs, secrets: [...states.values()].flatMap(secretsOf), warnings };
+  return {
+    jobs,
+    secrets: [...reached.secrets, ...[...states.values()].flatMap(secretsOf)],
+    warnings,
+    ...reach,
+  };
 }
 
 function secretsOf(state: PostfixState): Secret[] {
   const secrets: Secret[] = [];
   if (state.relay?.password) secrets.push(state.relay.password);
   for (const sender of Object.values(state.senders ?? {})) if (sender.password) secrets.push(sender.password);
-  return secrets;
+  return secrets.filter((secret) => secret.unresolved === undefined);
 }
 
 export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {

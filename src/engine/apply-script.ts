@@ -72,6 +72,7 @@ export function applyScript(plan: Plan, refacts: FactRequest, options: ApplyOpti
     "pause_point before-reload",
     `activate ${plan.service}`,
     "STATE=done",
+    ...(plan.retired ?? []).map((source) => `purge_saved ${q(source)}`),
     "emit_backup",
   ];
 

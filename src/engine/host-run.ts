@@ -8,7 +8,7 @@ import { openSession, type RemoteSession, type SessionOptions } from "../transpo
 import type { Pause } from "./apply-script.js";
 import { applyPlan, followUp, type ApplyResult } from "./apply.js";
 import { factRequest, gatherFacts } from "./gather.js";
-import { makePlan, MAIN_CF, type Plan } from "./plan.js";
+import { makePlan, MAIN_CF, unverifiedPasswords, type Plan } from "./plan.js";
 import type { HostOutcome, HostStatus } from "./outcome.js";
 
 /**
@@ -26,12 +26,17 @@ export interface HostJob {
   warnings?: string[];
 }
 
+/** What a host is doing, for the live progress line. */
+export type HostStep = "connecting" | "reading facts" | "applying" | "reading the host again";
+
 /** What a run needs beyond the SSH session settings. */
 export interface RunOptions extends SessionOptions {
   /** Seconds to wait for another run's lock on the host. */
   lockWaitSeconds: number;
   /** Fault-injection hook for the end-to-end tests (PROVISION_TEST_PAUSE=STEP:SECONDS). */
   pause?: Pause;
+  /** Called as the host moves on to each step ("reading the host again": after a lost apply). */
+  onStep?: (host: string, step: HostStep) => void;
 }
 
 /** How a session is opened; the unit tests pass a replaying fake. */
@@ -47,9 +52,11 @@ export async function runHost(
   const name = job.host.name;
   // A remote script may first wait up to lockWaitSeconds for another run's lock.
   const commandTimeoutMs = options.commandTimeoutMs + options.lockWaitSeconds * 1000;
-  const link = new HostLink((extraMs) =>
-    connect(name, job.host.connection, { ...options, commandTimeoutMs: commandTimeoutMs + extraMs }),
-  );
+  const step = (what: HostStep) => options.onStep?.(name, what);
+  const link = new HostLink((extraMs) => {
+    step("connecting");
+    return connect(name, job.host.connection, { ...options, commandTimeoutMs: commandTimeoutMs + extraMs });
+  });
   const lock = { runId: randomBytes(6).toString("hex"), waitSeconds: options.lockWaitSeconds };
   let warnings = job.warnings ?? [];
   let facts: HostFacts | undefined;
@@ -61,12 +68,15 @@ export async function runHost(
     // Another run may change the host between our read and our write; the apply script notices and
     // stops before touching anything. Then read and plan once more.
     for (let attempt = 1; ; attempt++) {
-      facts = await gatherFacts(await link.session(), name, request, lock);
+      const session = await link.session();
+      step("reading facts");
+      facts = await gatherFacts(session, name, request, lock);
       warnings = withNew(warnings, facts.warnings);
       if (mode === "facts" || !job.state) break;
 
       const config = deriveConfig(job.state, { name, ...facts });
       plan = makePlan(config, facts);
+      warnings = withNew(warnings, unverifiedPasswords(config));
       if (plan.changes.length === 0) break;
       if (mode !== "apply") {
         verdict = { status: "drift" };
@@ -79,6 +89,7 @@ export async function runHost(
         );
       }
       const context = { plan, config, facts, request, lock, pause: options.pause };
+      step("applying");
       applied = await applyPlan(await link.session(), name, context).catch(async (error: unknown) => {
         const lost =
           error instanceof CommandTimeoutError
@@ -91,6 +102,7 @@ export async function runHost(
         // for the run itself as long as one more command may take.
         const patience = options.lockWaitSeconds + Math.max(options.commandTimeoutMs / 1000, 60);
         const fresh = await link.reconnect(patience * 1000).catch(() => Promise.reject(error));
+        step("reading the host again");
         return followUp(fresh, name, context, lost, Math.ceil(patience));
       });
       if (applied.status === "host-changed") {

@@ -2,7 +2,8 @@ import type { FactsSummary } from "../facts/types.js";
 import type { Change, Plan } from "./plan.js";
 
 /** What happened on one host, for every report (text, JSON, Prometheus). No secrets in here. */
-export type HostStatus = "in-sync" | "drift" | "changed" | "failed" | "unreachable";
+/** `skipped`: never started, because the run was interrupted (Ctrl-C) before its turn. */
+export type HostStatus = "in-sync" | "drift" | "changed" | "failed" | "unreachable" | "skipped";
 
 /** One thing an apply did on the host, as its script reported it. */
 export type AppliedStep =

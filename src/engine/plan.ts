@@ -1,7 +1,7 @@
 import type { DesiredConfig, DesiredTable } from "../postfix/derive.js";
 import { editMainCf, mainCfValues } from "../postfix/maincf.js";
 import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
-import { maskTableText, renderTable } from "../postfix/table.js";
+import { maskTableText, renderTable, unresolvedPasswords, withHostPasswords } from "../postfix/table.js";
 import type { HostFacts, RemoteFile } from "../facts/types.js";
 import { Secret } from "../secrets/secret.js";
 
@@ -51,6 +51,8 @@ export interface Plan {
   /** Files whose content is right but whose owner or mode is not: chown root:root + chmod. */
   attributeFixes: { path: string; mode: number }[];
   postmaps: Postmap[];
+  /** Credential tables no longer declared: removed, and their copies purged from older backup sets. */
+  retired?: string[];
   /** Files to delete after main.cf no longer refers to them: stale indexes, retired tables. */
   removals: string[];
   service: ServiceAction;
@@ -82,6 +84,18 @@ export function makePlan(config: DesiredConfig, facts: HostFacts): Plan {
   return plan;
 }
 
+/**
+ * What a plan of `config` cannot compare, one warning each: the passwords `check` could not resolve,
+ * naming the credential and why (never a value). Everything else of their table is compared.
+ */
+export function unverifiedPasswords(config: DesiredConfig): string[] {
+  return config.tables.flatMap((table) =>
+    unresolvedPasswords(table.entries).map(
+      ({ key, secret }) => `password for ${key} in ${table.path} not verified: ${secret.unresolved}`,
+    ),
+  );
+}
+
 /** Index files next to a source that are not the ones its type builds: left from an earlier type. */
 function strayIndexes(source: string, keep: string[], facts: HostFacts): string[] {
   return ALL_INDEX_SUFFIXES.map((suffix) => source + suffix).filter(
@@ -99,13 +113,25 @@ function planRetired(plan: Plan, source: string, facts: HostFacts): void {
     detail: "no longer declared (it holds old credentials): remove",
   });
   plan.removals.push(...files);
+  plan.retired = [...(plan.retired ?? []), source];
 }
 
 function planTable(plan: Plan, table: DesiredTable, facts: HostFacts, currentRef: string | undefined): void {
-  const rendered = renderTable(table.entries);
   const remote = facts.files.get(table.path);
-  const showRemote = (text: string) => (table.secret ? maskTableText(text, table.entries) : text);
-  const rewrite = planFile(plan, table.path, TABLE_MODE, rendered, remote, showRemote);
+  const unresolved = unresolvedPasswords(table.entries);
+  // Without a password, compare against the host's own for that key: all else is compared exactly.
+  const entries =
+    unresolved.length > 0 ? withHostPasswords(table.entries, remote?.content ?? "") : table.entries;
+  const rendered = renderTable(entries);
+  const desired = {
+    ...rendered,
+    // What a write would put there is not known: a Secret without a value, which cannot be written.
+    ...(unresolved.length > 0 && {
+      content: Secret.unresolvedFrom(table.path, "a password was not resolved"),
+    }),
+  };
+  const showRemote = (text: string) => (table.secret ? maskTableText(text, entries) : text);
+  const rewrite = planFile(plan, table.path, TABLE_MODE, desired, remote, showRemote);
   const strays = strayIndexes(table.path, table.indexPaths, facts);
   if (strays.length > 0) {
     plan.changes.push({
@@ -158,13 +184,14 @@ function planFile(
   plan: Plan,
   path: string,
   mode: number,
-  desired: { text: string; display: string },
+  desired: { text: string; display: string; content?: Secret },
   remote: RemoteFile | undefined,
   showRemote: (remoteText: string) => string,
   parameters?: string[],
 ): boolean {
+  const content = desired.content ?? new Secret(desired.text, path);
   const write = (before: string | null) =>
-    plan.writes.push({ path, mode, content: new Secret(desired.text, path), before, after: desired.display });
+    plan.writes.push({ path, mode, content, before, after: desired.display });
   if (!remote?.exists) {
     plan.changes.push({ path, what: "missing", detail: "does not exist yet" });
     write(null);

@@ -1,6 +1,7 @@
 import type { InputError } from "../errors.js";
 import { expandHome } from "../home-path.js";
-import type { ConnectionSpec } from "./host.js";
+import type { SecretRef } from "../secrets/resolve.js";
+import type { ConnectionSpec, SecretSetting } from "./host.js";
 import type { VarsLayer, VarsOrigin } from "./layer.js";
 import { CONNECTION_TYPES, CONNECTION_VARS } from "./schema.js";
 import { renderTemplate, TemplateError, type Vars } from "./template.js";
@@ -31,21 +32,7 @@ export function connectionFor(
   defaults: ConnectionDefaults,
   errors: InputError[],
 ): ConnectionSpec {
-  const settings = new Map<Field, Setting>();
-  for (const layer of layers) {
-    for (const [field, names] of Object.entries(CONNECTION_VARS) as [Field, readonly string[]][]) {
-      const given = names.filter((n) => layer.vars[n] !== undefined);
-      const [first, ...others] = given;
-      if (first === undefined) continue;
-      for (const other of others) {
-        if (layer.vars[other] !== layer.vars[first]) {
-          errors.push(layer.origin.error(other, `conflicts with ${first} in the same map`, { atKey: true }));
-        }
-      }
-      settings.set(field, { value: layer.vars[first], name: first, origin: layer.origin });
-    }
-  }
-
+  const settings = collectSettings(layers, errors);
   const text = (field: Field): string | undefined => {
     const setting = settings.get(field);
     if (typeof setting?.value !== "string") return undefined;
@@ -65,6 +52,23 @@ export function connectionFor(
   const hostKeyChecking = CONNECTION_TYPES.hostKeyChecking.safeParse(
     settings.get("hostKeyChecking")?.value,
   ).data;
+  const sshConfig = text("sshConfig");
+  const jump = text("jump");
+  const sshArgs = (["sshCommonArgs", "sshExtraArgs"] as const).flatMap((field) => {
+    const value = text(field);
+    const setting = settings.get(field);
+    return value && setting ? [{ variable: setting.name, text: value, origin: where(setting) }] : [];
+  });
+  const secret = (field: "keyPassphrase" | "becomePassword"): SecretSetting | undefined => {
+    const setting = settings.get(field);
+    if (setting === undefined) return undefined;
+    const site = { location: setting.origin.locate(setting.name), path: setting.name };
+    if (typeof setting.value !== "string") return { ref: setting.value as SecretRef, site };
+    const literal = text(field);
+    return literal === undefined ? undefined : { ref: { literal }, site };
+  };
+  const keyPassphrase = secret("keyPassphrase");
+  const becomePassword = secret("becomePassword");
   return {
     address: text("address") ?? name,
     port: port ?? 22,
@@ -73,5 +77,41 @@ export function connectionFor(
     become: become ?? false,
     ...(knownHostsFile !== undefined && { knownHostsFile: expandHome(knownHostsFile, defaults.home) }),
     ...(hostKeyChecking !== undefined && { hostKeyChecking }),
+    ...(sshConfig !== undefined && { sshConfig: expandHome(sshConfig, defaults.home) }),
+    ...(jump !== undefined && { jump }),
+    ...(sshArgs.length > 0 && { sshArgs }),
+    ...(keyPassphrase && { keyPassphrase }),
+    ...(becomePassword && { becomePassword }),
   };
+}
+
+/** FILE:LINE of every connection setting a host's layers give, by field (absent = not given). */
+export function connectionOrigins(layers: readonly VarsLayer[]): Record<string, string> {
+  const origins: Record<string, string> = {};
+  for (const [field, setting] of collectSettings(layers, [])) origins[field] = where(setting);
+  return origins;
+}
+
+function where(setting: Setting): string {
+  const { file, line } = setting.origin.locate(setting.name);
+  return line > 0 ? `${file}:${line}` : file;
+}
+
+/** The last setting of each field over the layers; a map giving two synonyms differently is an error. */
+function collectSettings(layers: readonly VarsLayer[], errors: InputError[]): Map<Field, Setting> {
+  const settings = new Map<Field, Setting>();
+  for (const layer of layers) {
+    for (const [field, names] of Object.entries(CONNECTION_VARS) as [Field, readonly string[]][]) {
+      const given = names.filter((n) => layer.vars[n] !== undefined);
+      const [first, ...others] = given;
+      if (first === undefined) continue;
+      for (const other of others) {
+        if (layer.vars[other] !== layer.vars[first]) {
+          errors.push(layer.origin.error(other, `conflicts with ${first} in the same map`, { atKey: true }));
+        }
+      }
+      settings.set(field, { value: layer.vars[first], name: first, origin: layer.origin });
+    }
+  }
+  return settings;
 }

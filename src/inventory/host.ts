@@ -1,9 +1,13 @@
+import type { SecretRef, SecretSite } from "../secrets/resolve.js";
+
 /** One inventory host after group/host variable merging. Plain data. */
 export interface InventoryHost {
   name: string;
   /** Groups the host belongs to, including "all" and every ancestor group. */
   groups: string[];
   connection: ConnectionSpec;
+  /** FILE:LINE of every connection setting the inventory gives, by ConnectionSpec field (absent = not given). */
+  origins?: Record<string, string>;
   /** All variables visible to the host (host > child group > parent group > all). */
   vars: Record<string, unknown>;
 }
@@ -24,4 +28,20 @@ export interface ConnectionSpec {
    * is always refused). Undefined = strict. The command line's --host-key-checking wins over it.
    */
   hostKeyChecking?: "strict" | "accept-new";
+  /** ssh configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (ssh -F). */
+  sshConfig?: string;
+  /** Jump hosts, as ProxyJump takes them: `[user@]host[:port],...`. */
+  jump?: string;
+  /** ansible_ssh_common_args / ansible_ssh_extra_args, as written. */
+  sshArgs?: { variable: string; text: string; origin: string }[];
+  /** Passphrase of the host's encrypted key files. */
+  keyPassphrase?: SecretSetting;
+  /** sudo password for become. */
+  becomePassword?: SecretSetting;
+}
+
+/** A secret named in the inventory, resolved by the CLI before any host is contacted. */
+export interface SecretSetting {
+  ref: SecretRef | { literal: string };
+  site: SecretSite;
 }

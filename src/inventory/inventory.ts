@@ -1,6 +1,6 @@
 import { homedir, userInfo } from "node:os";
 import { InputError, InputErrors } from "../errors.js";
-import { connectionFor, type ConnectionDefaults } from "./connection.js";
+import { connectionFor, connectionOrigins, type ConnectionDefaults } from "./connection.js";
 import { InventoryData, type Group, type GroupTree } from "./groups.js";
 import type { InventoryHost } from "./host.js";
 import type { VarsLayer } from "./layer.js";
@@ -107,6 +107,7 @@ function resolve(
       name,
       groups: ["all", ...names],
       connection: connectionFor(name, layers, merged, connection, errors),
+      origins: connectionOrigins(layers),
       vars: merged,
     };
   });

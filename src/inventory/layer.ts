@@ -7,6 +7,8 @@ import { CONNECTION_TYPES, CONNECTION_VARS } from "./schema.js";
 export interface VarsOrigin {
   /** An error at `key` of the map (at the map itself when undefined), as `file:line:column: ...`. */
   error(key: string | undefined, message: string, options?: { atKey?: boolean }): InputError;
+  /** Where the value of `key` is (for `provision hosts` and secret references). */
+  locate(key: string): SourceLocation;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface VarsLayer {
 export function yamlOrigin(yaml: YamlFile, path: YamlPath): VarsOrigin {
   return {
     error: (key, message, options) => yaml.error(key === undefined ? path : [...path, key], message, options),
+    locate: (key) => yaml.locate([...path, key]),
   };
 }
 
@@ -35,6 +38,7 @@ export function lineOrigin(
         location: (key !== undefined && keys.get(key)) || location,
         ...(key !== undefined && { path: key }),
       }),
+    locate: (key) => keys.get(key) ?? location,
   };
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { secretRefSchema } from "../playbook/schema.js";
 import { expecting, strictObject } from "../yaml/validate.js";
 
 /** Ansible YAML inventory: `all:` (and optionally other top-level groups) with hosts/vars/children. */
@@ -44,6 +45,13 @@ export const CONNECTION_VARS = {
   // Not Ansible's ansible_host_key_checking: that one is a boolean, and `false` (no checking at all) is
   // something this tool never does, so an Ansible inventory setting it must not silently mean "strict".
   hostKeyChecking: ["host_key_checking"],
+  sshConfig: ["ssh_config"],
+  jump: ["ssh_jump"],
+  keyPassphrase: ["ssh_key_passphrase"],
+  becomePassword: ["become_password", "ansible_become_password", "ansible_become_pass"],
+  // Ansible's extra ssh command line arguments: -J / -o ProxyJump= and ssh_config(5) options are used.
+  sshCommonArgs: ["ansible_ssh_common_args"],
+  sshExtraArgs: ["ansible_ssh_extra_args"],
 } as const;
 
 const HOST_KEY_CHECKING = "expected strict or accept-new (host keys are always checked)";
@@ -58,6 +66,12 @@ export const CONNECTION_TYPES = {
   become: bool,
   knownHostsFile: text,
   hostKeyChecking,
+  sshConfig: text,
+  jump: text,
+  keyPassphrase: secretRefSchema,
+  becomePassword: secretRefSchema,
+  sshCommonArgs: z.string("expected a string"),
+  sshExtraArgs: z.string("expected a string"),
 };
 
 const connectionShape = Object.fromEntries(

@@ -37,7 +37,10 @@ export function readSource(source: string, data: InventoryData, errors: InputErr
 }
 
 function readHostList(source: string, data: InventoryData) {
-  const origin = { error: (_: unknown, message: string) => new InputError(`-i ${source}: ${message}`) };
+  const origin = {
+    error: (_: unknown, message: string) => new InputError(`-i ${source}: ${message}`),
+    locate: () => ({ file: `-i ${source}`, line: 0, column: 0 }),
+  };
   for (const entry of source.split(",").map((h) => h.trim())) {
     // As Ansible: `name:port` gives the port, no ranges here, and a host seen before is left alone.
     const { pattern: host, port } = splitPort(entry);

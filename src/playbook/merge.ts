@@ -149,8 +149,16 @@ function differences(a: unknown, b: unknown): string[] {
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  if (isSlot(a) || isSlot(b)) return isSlot(a) && isSlot(b) && secretOf(a).equals(secretOf(b));
+  if (isSlot(a) || isSlot(b)) return isSlot(a) && isSlot(b) && sameSecret(secretOf(a), secretOf(b));
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * A password `check` could not resolve cannot be compared with another: it is taken to agree (a conflict
+ * over it is apply's to find), as check does not compare it with the host's either.
+ */
+function sameSecret(a: Secret, b: Secret): boolean {
+  return a.unresolved !== undefined || b.unresolved !== undefined || a.equals(b);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,8 @@ import { matchHostPattern, unmatchedMessage } from "../inventory/pattern.js";
 import { StateError } from "../postfix/state-error.js";
 import { findStateProblem } from "../postfix/prevalidate.js";
 import type { PostfixState } from "../postfix/state.js";
-import { literalSecret, type SecretResolver } from "../secrets/resolve.js";
+import { literalSecret, SecretUnavailableError, type SecretResolver } from "../secrets/resolve.js";
+import { Secret } from "../secrets/secret.js";
 import { formatPath, type YamlPath } from "../yaml/yaml-file.js";
 import { buildDraft, type Draft, type SecretSlot } from "./draft.js";
 import { mergeDrafts } from "./merge.js";
@@ -19,6 +20,15 @@ export interface DesiredStates {
   warnings: string[];
 }
 
+export interface ResolveOptions {
+  /**
+   * Go on without a password that cannot be had (environment variable not set, file unreadable, command
+   * failing): it becomes a Secret without a value (Secret.unresolved), which `check` compares as
+   * "whatever the host has" and `apply` could never write. For `check` only.
+   */
+  allowUnresolved?: boolean;
+}
+
 /**
  * The desired Postfix state of each of `hostNames`, in four passes, each reporting all its problems
  * before the next starts: host patterns, `{{ var }}` substitution and value checks, secrets (the
@@ -29,6 +39,7 @@ export async function resolveDesired(
   inventory: Inventory,
   hostNames: readonly string[],
   secrets: SecretResolver,
+  options: ResolveOptions = {},
 ): Promise<DesiredStates> {
   const { yaml } = playbook;
   const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
@@ -62,7 +73,7 @@ export async function resolveDesired(
 
   const slots = [...drafts.values()].flat().flatMap((d) => d.secrets);
   literalPasswordWarnings(playbook, slots, problems);
-  await fillSecrets(playbook, slots, secrets);
+  await fillSecrets(playbook, slots, secrets, options);
 
   const states = new Map<string, PostfixState>();
   for (const [host, hostDrafts] of drafts)
@@ -135,6 +146,7 @@ async function fillSecrets(
   playbook: Playbook,
   slots: readonly SecretSlot[],
   resolver: SecretResolver,
+  options: ResolveOptions,
 ): Promise<void> {
   const errors: InputError[] = [];
   for (const slot of slots) {
@@ -146,6 +158,10 @@ async function fillSecrets(
           ? literalSecret(ref.literal, `literal in ${playbook.file}`, site)
           : await resolver.resolve(ref, site);
     } catch (error) {
+      if (options.allowUnresolved && error instanceof SecretUnavailableError) {
+        slot.secret = Secret.unresolvedFrom(error.source, error.reason);
+        continue;
+      }
       if (!(error instanceof InputError)) throw error;
       if (!errors.some((e) => e.message === error.message)) errors.push(error);
     }

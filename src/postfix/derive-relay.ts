@@ -164,7 +164,8 @@ function credentials(
   check(credentialPairProblem(spec), path);
   if (username === undefined || password === undefined) return undefined;
   check(usernameProblem(username), [...path, "username"]);
-  const problem = passwordProblem(password.reveal());
+  // A password check could not resolve has no value to check (Secret.unresolved).
+  const problem = password.unresolved === undefined ? passwordProblem(password.reveal()) : undefined;
   // Never quote the password itself: only where it came from.
   if (problem !== undefined) {
     throw new StateError(`the password (from ${password.source}) ${problem}`, [...path, "password"]);

@@ -1,8 +1,10 @@
 import { InputError } from "../errors.js";
-import { MASK, maskText, revealText, type SecretText } from "../secrets/secret.js";
+import { isTooShort } from "../secrets/redact.js";
+import { MASK, maskText, revealText, Secret, type SecretText } from "../secrets/secret.js";
 import { readLines } from "./lines.js";
 import {
   foldKey,
+  passwordProblem,
   sameKeyProblem,
   splitAtSpace,
   tableKeyProblem,
@@ -45,7 +47,7 @@ export function entryProblem(
   for (const { key, value } of entries) {
     const keyProblem = tableKeyProblem(key);
     if (keyProblem !== undefined) return { key, onKey: true, message: keyProblem };
-    const valueProblem = tableValueProblem(revealText(value));
+    const valueProblem = tableValueProblem(checkableText(value));
     if (valueProblem !== undefined) return { key, onKey: false, message: valueProblem };
     const folded = foldKey(key);
     const earlier = seen.get(folded);
@@ -53,6 +55,72 @@ export function entryProblem(
     seen.set(folded, key);
   }
   return undefined;
+}
+
+/** The value as text to check; a password check could not resolve has no value and stands as a word. */
+function checkableText(value: SecretText): string {
+  return value
+    .map((part) =>
+      typeof part === "string" ? part : part.unresolved !== undefined ? "unresolved" : part.reveal(),
+    )
+    .join("");
+}
+
+/** The passwords of `entries` that `check` could not resolve (Secret.unresolved), with their keys. */
+export function unresolvedPasswords(entries: readonly TableEntry[]): { key: string; secret: Secret }[] {
+  return entries.flatMap(({ key, value }) =>
+    value.flatMap((part) =>
+      typeof part !== "string" && part.unresolved !== undefined ? [{ key, secret: part }] : [],
+    ),
+  );
+}
+
+/**
+ * For `check` without a password (Secret.unresolved): the entries with each such password replaced by the
+ * host's current one for the same key, where the host's value has the same text before it (the username)
+ * and the rest could be a password; otherwise by one the host does not have. Rendering these and comparing
+ * the result with the host's file then compares everything but those passwords, byte for byte, as apply
+ * would. The result holds the host's passwords: plan.ts compares it and never shows or writes it.
+ */
+export function withHostPasswords(entries: readonly TableEntry[], remoteText: string): TableEntry[] {
+  const host = hostValues(remoteText);
+  return entries.map(({ key, value }) => {
+    const last = value[value.length - 1];
+    if (!(last instanceof Secret) || last.unresolved === undefined) return { key, value };
+    const head = value.slice(0, -1);
+    if (head.some((part) => typeof part !== "string"))
+      throw new Error("internal error: two secrets in a value");
+    const prefix = head.join("");
+    const current = host.get(foldKey(key));
+    const rest = current?.startsWith(prefix) ? current.slice(prefix.length) : undefined;
+    const couldBe =
+      rest !== undefined &&
+      passwordProblem(rest) === undefined &&
+      !isTooShort(rest) &&
+      tableValueProblem(prefix + rest) === undefined;
+    return { key, value: [prefix, new Secret(couldBe ? rest : "not-the-host-s-value", "the host's table")] };
+  });
+}
+
+/** The value of each key of a table source (folded key -> value), as Postfix reads it: the first wins. */
+function hostValues(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  let current: { key: string; value: string } | undefined;
+  const flush = () => {
+    if (current && !values.has(foldKey(current.key)))
+      values.set(foldKey(current.key), trimPostfix(current.value));
+    current = undefined;
+  };
+  for (const { body, kind } of readLines(text)) {
+    if (kind === "continuation" && current) current.value += body;
+    else if (kind === "start") {
+      flush();
+      const { head, rest } = splitAtSpace(body);
+      current = { key: head, value: rest };
+    }
+  }
+  flush();
+  return values;
 }
 
 /**

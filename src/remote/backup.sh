@@ -67,6 +67,18 @@ prune_backups() {
   done
 }
 
+# purge_saved SOURCE: the credentials table SOURCE is retired (no credentials declared any more): remove
+# its copies, and its indexes', from every older backup set, so old passwords do not linger in them.
+# This run's own set keeps them until it is pruned: a rollback of this run must be able to restore them.
+purge_saved() {
+  for dir in "$BACKUP_ROOT"/*/; do
+    if [ ! -d "$dir/files" ] || [ "${dir%/}" = "$BACKUP" ]; then continue; fi
+    for copy in "$dir/files$1" "$dir/files$1".*; do
+      [ ! -e "$copy" ] || rm -f "$copy"
+    done
+  done
+}
+
 # restore_file PATH: a copy next to it, then an atomic rename.
 restore_file() {
   tmp=$(mktemp "$(dirname "$1")/.provision-restore.XXXXXX") && cp -p "$BACKUP/files$1" "$tmp" && mv -f "$tmp" "$1"

@@ -58,7 +58,7 @@ lock_holder() {
   # /proc/locks: "N: FLOCK ADVISORY READ|WRITE PID MAJOR:MINOR:INODE START END"
   for holder in $(awk -v ino=":$inode" '$2 == "FLOCK" && substr($6, length($6) - length(ino) + 1) == ino { print $4 ":" $5 }' /proc/locks 2>/dev/null | head -n 3); do
     pid=${holder#*:}
-    if [ -r "/proc/$pid/cmdline" ] && [ "$pid" != "$$" ]; then
+    if [ -r "/proc/$pid/cmdline" ]; then
       desc="pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" | head -c 200)"
     elif [ "${holder%%:*}" = READ ]; then
       desc="a provision check or dry run reading the host"

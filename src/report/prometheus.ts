@@ -6,14 +6,14 @@ import type { HostOutcome } from "../engine/outcome.js";
 /** Prometheus textfile-collector metrics for `check --prom-file` (pure rendering + atomic write). */
 export function prometheusMetrics(outcomes: HostOutcome[], now: Date): string {
   const lines = [
+    ...checkError(0),
     "# HELP provision_drift 1 when the host differs from the playbook, 0 when in sync.",
     "# TYPE provision_drift gauge",
     ...outcomes.map((o) => `provision_drift{host="${label(o.name)}"} ${o.status === "drift" ? 1 : 0}`),
-    "# HELP provision_up 1 when the host could be checked, 0 when it failed or was unreachable.",
-    "# TYPE provision_up gauge",
+    ...UP_HEADER,
     ...outcomes.map(
       (o) =>
-        `provision_up{host="${label(o.name)}"} ${o.status === "failed" || o.status === "unreachable" ? 0 : 1}`,
+        `provision_up{host="${label(o.name)}"} ${o.status === "in-sync" || o.status === "drift" ? 1 : 0}`,
     ),
     "# HELP provision_last_check_timestamp_seconds When the check finished.",
     "# TYPE provision_last_check_timestamp_seconds gauge",
@@ -29,6 +29,28 @@ export function prometheusMetrics(outcomes: HostOutcome[], now: Date): string {
     ),
   ];
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The metrics of a check that failed before any host was checked (bad input, a missing inventory): no
+ * per-host series, so that nothing looks healthy, and the run-level `provision_up 0`.
+ */
+export function failedCheckMetrics(): string {
+  return [...checkError(1), ...UP_HEADER, "provision_up 0"].join("\n") + "\n";
+}
+
+const UP_HEADER = [
+  "# HELP provision_up 1 when the host could be checked, 0 when it failed, was unreachable or was not " +
+    "started; without a host label: 0, the check failed before any host was checked.",
+  "# TYPE provision_up gauge",
+];
+
+function checkError(value: 0 | 1): string[] {
+  return [
+    "# HELP provision_check_error 1 when the check failed before any host was checked (its output says why).",
+    "# TYPE provision_check_error gauge",
+    `provision_check_error ${value}`,
+  ];
 }
 
 function label(value: string): string {

@@ -13,21 +13,55 @@ export interface TextOptions {
   color: boolean;
 }
 
+export type ReportMode = TextOptions["mode"] | "facts";
+
+export interface ReportOptions {
+  diff: boolean;
+  color: boolean;
+  /** `--quiet`, for cron: nothing about hosts in sync or changed, and no recap when all went well. */
+  quiet?: boolean;
+}
+
 /**
- * The whole text report of a run (stdout). Host text enters the report here and only here, and is made
- * terminal-safe once (see terminal.ts) before anything renders it.
+ * The whole text report of a run (stdout): every host's part in the order given (the CLI prints each
+ * the moment its host is done), then the summary. Host text enters the report here and only here, and
+ * is made terminal-safe once (see terminal.ts) before anything renders it.
  */
 export function textReport(
-  mode: TextOptions["mode"] | "facts",
+  mode: ReportMode,
   outcomes: readonly HostOutcome[],
-  options: { diff: boolean; color: boolean },
+  options: ReportOptions,
 ): string {
-  const safe = outcomes.map((outcome) => terminalSafe(outcome));
-  if (mode === "facts") return safe.map(factsReport).join("\n") + "\n";
-  if (mode === "check") return safe.map(checkLine).join("\n") + "\n";
-  const textOptions = { mode, diff: mode === "dry-run" || options.diff, color: options.color };
-  const report = `${safe.map((o) => hostReport(o, textOptions)).join("\n\n")}\n\n${recap(safe, mode, options.color)}\n`;
+  return outcomes.map((o) => hostText(mode, o, options)).join("") + summaryText(mode, outcomes, options);
+}
+
+/** One host's part of the report, with the blank line after it; "" when `quiet` leaves the host out. */
+export function hostText(mode: ReportMode, outcome: HostOutcome, options: ReportOptions): string {
+  if (options.quiet && !isWrong(outcome)) return "";
+  const safe = terminalSafe(outcome);
+  if (safe.status === "skipped" && mode !== "check")
+    return `${safe.name} (${safe.address}): ${STATUS_LABEL.skipped}\n${mode === "facts" ? "" : "\n"}`;
+  if (mode === "facts") return `${factsReport(safe)}\n`;
+  if (mode === "check") return `${checkLines(safe)}\n`;
+  const diff = mode === "dry-run" || options.diff;
+  return `${hostReport(safe, { mode, diff, color: options.color })}\n\n`;
+}
+
+/** What follows the hosts' parts: the recap of apply and dry run (with `quiet` only when something is wrong). */
+export function summaryText(
+  mode: ReportMode,
+  outcomes: readonly HostOutcome[],
+  options: ReportOptions,
+): string {
+  if (mode === "facts" || mode === "check") return "";
+  if (options.quiet && !outcomes.some(isWrong)) return "";
+  const report = `${recap(outcomes.map(terminalSafe), mode, options.color)}\n`;
   return mode === "dry-run" ? `${report}Dry run: nothing was changed on any host.\n` : report;
+}
+
+/** What `--quiet` still reports: drift (would change), failures, unreachable and hosts not started. */
+function isWrong(outcome: HostOutcome): boolean {
+  return outcome.status !== "in-sync" && outcome.status !== "changed";
 }
 
 const STATUS_LABEL: Record<HostOutcome["status"], string> = {
@@ -36,13 +70,19 @@ const STATUS_LABEL: Record<HostOutcome["status"], string> = {
   changed: "changed",
   failed: "FAILED",
   unreachable: "UNREACHABLE",
+  skipped: "not started (interrupted)",
 };
 
 function hostReport(outcome: HostOutcome, options: TextOptions): string {
   const c = pc.createColors(options.color);
-  const paint = { "in-sync": c.green, drift: c.yellow, changed: c.yellow, failed: c.red, unreachable: c.red }[
-    outcome.status
-  ];
+  const paint = {
+    "in-sync": c.green,
+    drift: c.yellow,
+    changed: c.yellow,
+    failed: c.red,
+    unreachable: c.red,
+    skipped: c.yellow,
+  }[outcome.status];
   const status =
     outcome.status === "drift" && options.mode === "dry-run" ? "would change" : STATUS_LABEL[outcome.status];
   const lines = [`${c.bold(outcome.name)} (${outcome.address}): ${paint(status)}`];
@@ -104,9 +144,15 @@ function recap(outcomes: readonly HostOutcome[], mode: TextOptions["mode"], colo
   return lines.join("\n");
 }
 
-/** The terse drift-check line per host, for cron mail and timers. */
+/** The terse drift-check line per host, for cron mail and timers, with the host's warnings under it. */
+function checkLines(outcome: HostOutcome): string {
+  const warnings = outcome.warnings.map((w) => `\n  warning: ${indentContinuation(w, "    ")}`).join("");
+  return checkLine(outcome) + warnings;
+}
+
 function checkLine(outcome: HostOutcome): string {
   if (outcome.status === "in-sync") return `${outcome.name}: in sync`;
+  if (outcome.status === "skipped") return `${outcome.name}: ${STATUS_LABEL.skipped}`;
   if (outcome.error) return `${outcome.name}: ${outcome.status}: ${indentContinuation(outcome.error, "  ")}`;
   const what = outcome.changes.map(
     (c) => `${c.path} ${c.what}${c.parameters ? ` (${c.parameters.join(", ")})` : ""}`,

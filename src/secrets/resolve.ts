@@ -43,10 +43,12 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
 
   const load = async (ref: SecretRef, site: SecretSite): Promise<Secret> => {
     const fail = (message: string) => new InputError(message, { location: site.location, path: site.path });
+    const unavailable = (source: string, reason: string) => new SecretUnavailableError(source, reason, site);
     const base = resolve(cwd, dirname(site.location.file));
     if ("env" in ref) {
       const value = env[ref.env];
-      if (value === undefined) throw fail(`environment variable ${ref.env} is not set`);
+      if (value === undefined)
+        throw unavailable(`env ${ref.env}`, `environment variable ${ref.env} is not set`);
       return checked(value, `env ${ref.env}`, fail);
     }
     if ("file" in ref) {
@@ -57,12 +59,12 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
-        throw fail(`cannot read password file ${path}: ${reason}`);
+        throw unavailable(`file ${path}`, `cannot read password file ${path}: ${reason}`);
       }
       return checked(stripNewline(content), `file ${path}`, fail);
     }
     const output = await runCommand(ref.command, base, env, timeout).catch((error: unknown) => {
-      throw fail(error instanceof Error ? error.message : String(error));
+      throw unavailable(`command ${ref.command}`, error instanceof Error ? error.message : String(error));
     });
     return checked(stripNewline(output), `command ${ref.command}`, fail);
   };
@@ -76,6 +78,24 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
       return secret;
     },
   };
+}
+
+/**
+ * The password cannot be had here and now: its environment variable is not set, its file cannot be read,
+ * its command failed. `apply` stops on it; `check` goes on without the value (playbook/resolve.ts). A
+ * value that is there but unusable (empty, a line break, too short) is a plain InputError for both.
+ */
+export class SecretUnavailableError extends InputError {
+  constructor(
+    /** e.g. "env ISP_PASSWORD", "file /home/me/isp.pass". */
+    readonly source: string,
+    /** e.g. "environment variable ISP_PASSWORD is not set". */
+    readonly reason: string,
+    site: SecretSite,
+  ) {
+    super(reason, { location: site.location, path: site.path });
+    this.name = "SecretUnavailableError";
+  }
 }
 
 /** A literal password written in the playbook, held to the same rules as one from env, file or command. */

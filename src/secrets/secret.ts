@@ -12,18 +12,34 @@ export class Secret {
   readonly #value: string;
   /** Where the value came from, e.g. "env ISP_PASSWORD"; safe to show. */
   readonly source: string;
+  /**
+   * Why the value could not be had ("environment variable ISP_PASSWORD is not set"), for a password a
+   * `check` goes on without (playbook/resolve.ts); undefined for every real secret. Such a Secret has no
+   * value: `reveal()` throws, so it can never be written to a host.
+   */
+  readonly unresolved?: string;
 
-  constructor(value: string, source: string) {
+  constructor(value: string, source: string, unresolved?: string) {
     this.#value = value;
     this.source = source;
+    if (unresolved !== undefined) this.unresolved = unresolved;
+  }
+
+  /** A password `check` could not resolve: it compares everything but this value. */
+  static unresolvedFrom(source: string, reason: string): Secret {
+    return new Secret("", source, reason);
   }
 
   reveal(): string {
+    if (this.unresolved !== undefined)
+      throw new Error(
+        `internal error: the password from ${this.source} was not resolved (${this.unresolved})`,
+      );
     return this.#value;
   }
 
   equals(other: Secret): boolean {
-    return this.#value === other.#value;
+    return this.reveal() === other.reveal();
   }
 
   toString(): string {

@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import type { Readable } from "node:stream";
 
 /**
  * One remote command over an open SSH connection: the script goes to its stdin, its output is collected
@@ -17,7 +18,7 @@ export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** The parts of an ssh2 exec channel used here (node-ssh ships no types for ssh2). */
 export interface ExecChannel extends EventEmitter {
   stderr: EventEmitter;
-  write(data: string): boolean;
+  write(data: string | Buffer): boolean;
   end(): void;
   close(): void;
 }
@@ -42,24 +43,45 @@ export class OutputLimitError extends Error {
   }
 }
 
+/**
+ * What a command reads: all of it at once, or a stream written as the command's output asks for it
+ * (become.ts answers sudo's password prompt, then sends the script), with hooks that see the output.
+ */
+export interface ExecFeed {
+  stdin: string | Readable;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
 export function execWithStdin(
   connection: ExecConnection,
   command: string,
-  stdin: string,
+  stdin: string | ExecFeed,
   limit = MAX_OUTPUT_BYTES,
 ): Promise<ExecResult> {
+  const feed: ExecFeed = typeof stdin === "string" ? { stdin } : stdin;
   return new Promise((resolve, reject) => {
     connection.exec(command, (error, channel) => {
       if (error) return reject(error);
-      collect(channel, limit).then(resolve, reject);
-      channel.write(stdin);
-      channel.end();
+      collect(channel, limit, feed).then(resolve, reject);
+      const input = feed.stdin;
+      if (typeof input === "string") {
+        channel.write(input);
+        channel.end();
+      } else {
+        input.on("data", (chunk: Buffer | string) => channel.write(chunk));
+        input.on("end", () => channel.end());
+      }
     });
   });
 }
 
 /** Gathers a channel's output until it closes, or rejects (and closes it) once `limit` is passed. */
-export function collect(channel: ExecChannel, limit: number): Promise<ExecResult> {
+export function collect(
+  channel: ExecChannel,
+  limit: number,
+  hooks: Pick<ExecFeed, "onStdout" | "onStderr"> = {},
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -67,8 +89,9 @@ export function collect(channel: ExecChannel, limit: number): Promise<ExecResult
     let over = false;
     let code: number | null = null;
     let signal: string | null = null;
-    const take = (into: Buffer[]) => (chunk: Buffer) => {
+    const take = (into: Buffer[], hook?: (chunk: Buffer) => void) => (chunk: Buffer) => {
       if (over) return;
+      hook?.(chunk);
       received += chunk.length;
       if (received > limit) {
         over = true;
@@ -80,8 +103,12 @@ export function collect(channel: ExecChannel, limit: number): Promise<ExecResult
       }
       into.push(chunk);
     };
-    channel.on("data", take(stdout));
-    channel.stderr.on("data", take(stderr));
+    // A channel error (the connection failing mid-command) must reject, never crash the process.
+    channel.on("error", (error: Error) => {
+      if (!over) reject(error);
+    });
+    channel.on("data", take(stdout, hooks.onStdout));
+    channel.stderr.on("data", take(stderr, hooks.onStderr));
     channel.on("exit", (exitCode: number | null, exitSignal?: string) => {
       code = exitCode ?? null;
       signal = exitSignal ?? null;

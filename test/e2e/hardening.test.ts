@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import {
+  brokenPlaybook,
   labPlaybook,
   modeOwner,
   onHost,
@@ -119,17 +120,7 @@ describe("hardening: links, backups, index modes, the run lock, orphaned runs, a
     it("a rollback whose backup set is gone says ROLLBACK INCOMPLETE instead of claiming success", async () => {
       const l = lab();
       expect((await apply()).code).to.equal(0);
-      const broken = labPlaybook(
-        join(work, "broken.yaml"),
-        "site.yaml",
-        `
-- name: listen on an address this host does not have
-  hosts: home
-  postfix:
-    main:
-      inet_interfaces: 198.18.255.254
-`,
-      );
+      const broken = brokenPlaybook(join(work, "broken.yaml"));
       const applying = apply(broken, { PROVISION_TEST_PAUSE: "after-upload:3" });
       await waitOnHost("ls /run/provision.paused-after-upload");
       await onHost(l, HOST, "rm -rf /var/backups/provision/*/");

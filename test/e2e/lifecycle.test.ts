@@ -269,6 +269,15 @@ for (const target of labTargets()) {
       expect(result.stdout).to.include("removed /etc/postfix/sasl_passwd");
       expect(await onHost(l, "nas", "ls /etc/postfix")).to.not.match(/sasl_passwd/);
       expect(await onHost(l, "nas", "postconf -n")).to.not.match(/^smtp_sasl_/m);
+      // Old passwords do not linger in older backup sets; only this run's own set keeps them (to roll back).
+      const own = /saved in (\/var\/backups\/provision\/\S+)/.exec(result.stdout)?.[1];
+      expect(own, result.stdout).to.be.a("string");
+      const copies = await onHost(
+        l,
+        "nas",
+        `find /var/backups/provision -path '*/files/etc/postfix/sasl_passwd*' ! -path '${own}/*' | wc -l`,
+      );
+      expect(Number(copies)).to.equal(0);
       // and back, so the suite leaves the host as site.yaml says
       expect((await run("apply")).code).to.equal(0);
     });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  brokenPlaybook,
   hostSnapshot,
   labPlaybook,
   modeOwner,
@@ -63,17 +64,7 @@ for (const target of labTargets()) {
       expect((await apply(site, "safe")).code).to.equal(0);
       const before = await hostSnapshot(l, "safe");
       // A listen address that is not on the host: master cannot start, so the restart fails.
-      const broken = labPlaybook(
-        join(work, "broken.yaml"),
-        "site.yaml",
-        `
-- name: listen on an address this host does not have
-  hosts: home
-  postfix:
-    main:
-      inet_interfaces: 198.18.255.254
-`,
-      );
+      const broken = brokenPlaybook(join(work, "broken.yaml"));
       const result = await apply(broken, "safe");
       expect(result.code, result.stdout).to.equal(1);
       expect(result.stdout).to.match(/safe \(.*\): FAILED/);
@@ -160,9 +151,10 @@ for (const target of labTargets()) {
       const first = provision(
         ["apply", site, "-i", inventory, "--limit", "busy"],
         work,
-        paused("before-reload", 4),
+        paused("before-reload", 10),
       );
       await waitOnHost(l, "busy", "ls /run/provision.paused-before-reload");
+      // The check must connect and ask while the apply is paused: room for a slow, busy machine.
       const second = await provision(
         ["check", site, "-i", inventory, "--limit", "busy", "--lock-timeout", "1"],
         work,

@@ -109,6 +109,23 @@ export const writeInventory = (lab: Lab, file: string, hosts: string[], options:
 /** A playbook from the repository's playbooks/ plus the lab play, written to `file`. */
 export const labPlaybook = writeLabPlaybook;
 
+/**
+ * site.yaml plus a listen address no lab host has (198.18.255.254): Postfix cannot start its master
+ * with it, so an apply of this playbook fails at postfix check or the restart and must roll back.
+ */
+export const brokenPlaybook = (file: string) =>
+  writeLabPlaybook(
+    file,
+    "site.yaml",
+    `
+- name: listen on an address this host does not have
+  hosts: home
+  postfix:
+    main:
+      inet_interfaces: 198.18.255.254
+`,
+  );
+
 export interface CliResult {
   code: number;
   stdout: string;

@@ -77,6 +77,28 @@ for (const shell of SHELLS) {
       expect(readdirSync(host.backupRoot)).to.have.length(3);
     });
 
+    it("purge_saved removes a retired credentials table and its indexes from every older set, not this run's", () => {
+      const sasl = host.file("sasl_passwd", "[mail.isp.example] u:old-secret\n", 0o600);
+      for (const set of ["00000001-20260101T000000-a", "00000002-20260102T000000-b"]) {
+        mkdirSync(join(host.backupRoot, set, "files", host.postfixDir), { recursive: true });
+        writeFileSync(join(host.backupRoot, set, "files", sasl), "old-secret");
+        writeFileSync(join(host.backupRoot, set, "files", `${sasl}.db`), "old-secret");
+        writeFileSync(join(host.backupRoot, set, "files", host.file("main.cf")), "relayhost =");
+      }
+      const run = host.run(shell, [
+        ...backingUp(sasl),
+        "STATE=done",
+        `purge_saved '${sasl}'`,
+        "emit_backup",
+        "finish",
+      ]);
+      const own = backupOf(run);
+      expect(host.read(join(own, "files", sasl)), "this run's own copy stays").to.include("old-secret");
+      for (const set of ["00000001-20260101T000000-a", "00000002-20260102T000000-b"]) {
+        expect(readdirSync(join(host.backupRoot, set, "files", host.postfixDir))).to.deep.equal(["main.cf"]);
+      }
+    });
+
     /** A run that replaced main.cf, created generic, then failed while installing. */
     const failedRun = (extra: string[] = []) => {
       const main = host.file("main.cf", "relayhost =\n", 0o644);

@@ -56,4 +56,15 @@ describe("reading a remote command's output", () => {
     channel.emit("close");
     expect(await result).to.include({ code: null, stdout: "partial" });
   });
+
+  it("a channel error rejects instead of crashing the process", async () => {
+    const channel = new FakeChannel();
+    const result = collect(channel, 1024);
+    channel.emit("error", new Error("channel broke"));
+    const error = await result.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).to.equal("channel broke");
+  });
 });
