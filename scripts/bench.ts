@@ -1,8 +1,10 @@
 // `npm run bench`: first the unit-level benchmark of a 100,000-entry table (bench-table.ts, no lab),
 // then the wall-clock time of `apply` (fresh hosts, everything to do) and `check` (in sync) on 1, 5, 10
 // and 25 lab hosts, with the SSH connections and remote commands each host cost (needs root and the lab).
-// Then 1 and 10 hosts of each kind (namespace host, Debian 13, 12 and 11 under systemd).
-// `npm run bench -- --unit` runs only the first part.
+// Then 1 and 10 hosts of each kind (namespace host, Debian 13, 12 and 11 under systemd), each next to
+// its floor: the same reads and writes with plain OpenSSH (bench-floor.ts), and provision's time as a
+// ratio to it. `npm run bench -- --unit` runs only the first part; `--kinds namespace,13` picks the kinds
+// of host (default: all four).
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
 import {
@@ -13,6 +15,7 @@ import {
   type Lab,
   type LabHostSpec,
 } from "../test/lab/lab.js";
+import { floorScripts, timeFloor } from "./bench-floor.js";
 import { benchLargeTable } from "./bench-table.js";
 import { BIN, labWorkspace } from "./lab-workspace.js";
 
@@ -65,6 +68,8 @@ function machine(): string {
 interface Timing {
   apply: Awaited<ReturnType<typeof provision>>;
   check: Awaited<ReturnType<typeof provision>>;
+  /** Seconds for the same writes and reads with one plain `ssh` per host. */
+  floor: { apply: number; check: number };
 }
 
 /** apply on fresh hosts (everything to do), then check (in sync), on the first `size` hosts of the lab. */
@@ -74,6 +79,7 @@ async function timeSizes(lab: Lab, sizes: number[]): Promise<Map<number, Timing>
   for (const size of sizes) {
     const subset = lab.hosts.slice(0, size).map((h) => h.name);
     await Promise.all(subset.map((name) => lab.resetHost(name)));
+    const fresh = await lab.run(subset[0]!, "postconf -n");
     const limit = ["--limit", subset.join(",")];
     const apply = await provision(["apply", playbook, "-i", inventory, ...limit], env);
     if (apply.code !== 0 || apply.hosts.some((h) => h.status !== "changed")) {
@@ -81,8 +87,13 @@ async function timeSizes(lab: Lab, sizes: number[]): Promise<Map<number, Timing>
     }
     const check = await provision(["check", playbook, "-i", inventory, ...limit], env);
     if (check.code !== 0) throw new Error(`check on ${size} hosts exited ${check.code}`);
-    timings.set(size, { apply, check });
-    console.error(`${lab.hosts[0]?.kind}: ${row(size, { apply, check })}`);
+    const scripts = await floorScripts(lab, subset[0]!, fresh.stdout);
+    const floor = {
+      apply: await timeFloor(lab, subset, scripts.apply),
+      check: await timeFloor(lab, subset, scripts.check),
+    };
+    timings.set(size, { apply, check, floor });
+    console.error(`${lab.hosts[0]?.kind}: ${row(size, { apply, check, floor })}`);
   }
   return timings;
 }
@@ -108,40 +119,67 @@ async function withLab<T>(hosts: LabHostSpec[], fn: (lab: Lab) => Promise<T>): P
 
 const hostNames = (n: number) => Array.from({ length: n }, (_, i) => `h${String(i + 1).padStart(2, "0")}`);
 
+/** The kinds of host to time: `--kinds namespace,13,12,11` (default all). */
+function kinds(): string[] {
+  const all = ["namespace", ...RELEASES];
+  const at = process.argv.indexOf("--kinds");
+  if (at < 0) return all;
+  const wanted = (process.argv[at + 1] ?? "").split(",").map((k) => k.trim());
+  const unknown = wanted.filter((k) => !all.includes(k));
+  if (unknown.length > 0 || wanted.length === 0)
+    throw new Error(
+      `--kinds: unknown ${unknown.join(", ") || "(none given)"}; choose from ${all.join(", ")}`,
+    );
+  return all.filter((k) => wanted.includes(k));
+}
+
 async function main(): Promise<void> {
+  const chosen = kinds();
   console.log([machine(), "", ...(await benchLargeTable())].join("\n"));
   if (process.argv.includes("--unit")) return;
 
-  const reason = labUnavailableReason(true);
+  const reason = labUnavailableReason(chosen.some((k) => k !== "namespace"));
   if (reason) throw new Error(`the benchmark runs on lab hosts and ${reason}`);
-  const namespace = await withLab(hostNames(Math.max(...SIZES)), (lab) => timeSizes(lab, SIZES));
+  const rows: string[] = [];
+  for (const kind of chosen) {
+    const release = RELEASES.find((r) => r === kind);
+    const sizes = release ? RELEASE_SIZES : SIZES;
+    const hosts = hostNames(Math.max(...sizes)).map((name) => (release ? { name, release } : name));
+    const timings = await withLab(hosts, (lab) => timeSizes(lab, sizes));
+    const title = release ? `Debian ${release} (systemd)` : "Debian 12 (namespace host)";
+    if (!release)
+      console.log(
+        [
+          "",
+          `${machine()}, default --forks 10`,
+          "",
+          "| hosts | apply (s) | per host           | check (s) | per host           |",
+          "|------:|----------:|--------------------|----------:|--------------------|",
+          ...SIZES.map((size) => row(size, timings.get(size)!)),
+        ].join("\n"),
+      );
+    for (const size of RELEASE_SIZES) rows.push(floorRow(title, size, timings.get(size)!));
+  }
   console.log(
     [
       "",
-      `${machine()}, default --forks 10`,
+      "provision against the floor (one plain `ssh` per host running the same reads or writes, all at once):",
       "",
-      "| hosts | apply (s) | per host           | check (s) | per host           |",
-      "|------:|----------:|--------------------|----------:|--------------------|",
-      ...SIZES.map((size) => row(size, namespace.get(size)!)),
+      "| host kind                  | hosts | apply (s) | floor (s) | ratio | check (s) | floor (s) | ratio |",
+      "|----------------------------|------:|----------:|----------:|------:|----------:|----------:|------:|",
+      ...rows,
     ].join("\n"),
   );
-  console.log(`\n${await perRelease(namespace)}`);
 }
 
-/** The same on each kind of host: the namespace hosts above, then one lab per Debian release under systemd. */
-async function perRelease(namespace: Map<number, Timing>): Promise<string> {
-  const rows = RELEASE_SIZES.map((size) => `| Debian 12 (namespace host) ${row(size, namespace.get(size)!)}`);
-  for (const release of RELEASES) {
-    const hosts = hostNames(Math.max(...RELEASE_SIZES)).map((name) => ({ name, release }));
-    const timings = await withLab(hosts, (lab) => timeSizes(lab, RELEASE_SIZES));
-    for (const size of RELEASE_SIZES)
-      rows.push(`| ${`Debian ${release} (systemd)`.padEnd(26)} ${row(size, timings.get(size)!)}`);
-  }
-  return [
-    "| host kind                  | hosts | apply (s) | per host           | check (s) | per host           |",
-    "|----------------------------|------:|----------:|--------------------|----------:|--------------------|",
-    ...rows,
-  ].join("\n");
+function floorRow(title: string, size: number, { apply, check, floor }: Timing): string {
+  const s = (seconds: number) => seconds.toFixed(2).padStart(9);
+  const ratio = (ms: number, floorSeconds: number) => `${(ms / 1000 / floorSeconds).toFixed(1)}x`.padStart(5);
+  return (
+    `| ${title.padEnd(26)} | ${String(size).padStart(5)} ` +
+    `| ${s(apply.ms / 1000)} | ${s(floor.apply)} | ${ratio(apply.ms, floor.apply)} ` +
+    `| ${s(check.ms / 1000)} | ${s(floor.check)} | ${ratio(check.ms, floor.check)} |`
+  );
 }
 
 main().catch((error: unknown) => {

@@ -190,7 +190,11 @@ for (const target of labTargets()) {
       await onHost(l, "busy", "postconf -X delay_warning_time");
     });
 
-    it("a connection cut at any step never leaves a half-written setup (20 runs)", async () => {
+    // 20 runs on the namespace host; on each systemd release 6 (every cut point twice, once towards each
+    // state), which proves the same per release at a third of the time (CI runs three releases).
+    const cutRuns = target.release ? 6 : 20;
+    const cutTitle = target.release ? `${cutRuns} runs, each cut point twice` : `${cutRuns} runs`;
+    it(`a connection cut at any step never leaves a half-written setup (${cutTitle})`, async () => {
       const l = lab();
       // Two desired states to alternate between, so every run changes tables, indexes and main.cf.
       const variant = (n: number) =>
@@ -213,7 +217,7 @@ for (const target of labTargets()) {
       const variants = [variant(0), variant(1)];
       expect((await apply(variants[0]!, "cut")).code).to.equal(0);
 
-      for (let run = 1; run <= 20; run++) {
+      for (let run = 1; run <= cutRuns; run++) {
         const target = variants[run % 2]!;
         const previous = variants[(run + 1) % 2]!;
         const step = CUT_STEPS[run % CUT_STEPS.length]!;
