@@ -30,14 +30,6 @@ async function smtpListeners(lab: Parameters<typeof onHost>[0], host: string): P
     .sort();
 }
 
-const playWith = (name: string, main: string) => `
-- name: ${name}
-  hosts: home
-  postfix:
-    main:
-${main}
-`;
-
 for (const target of labTargets().filter((t) => t.release !== undefined)) {
   const release = target.release!;
   describe(`Postfix under systemd on ${target.title}: restarts that happen, failures with a reason`, function () {
@@ -47,6 +39,13 @@ for (const target of labTargets().filter((t) => t.release !== undefined)) {
     let inventory: string;
     const run = (command: string, playbook: string): Promise<CliResult> =>
       provision([command, playbook, "-i", inventory], work);
+    /** site.yaml plus one main.cf parameter, written as work/FILE. */
+    const siteWith = (file: string, parameter: string, value: string) =>
+      labPlaybook(
+        join(work, file),
+        "site.yaml",
+        `\n- name: ${parameter}\n  hosts: home\n  postfix:\n    main:\n      ${parameter}: ${value}\n`,
+      );
     const masterPid = async () =>
       (await onHost(lab(), HOST, "tr -dc 0-9 < /var/spool/postfix/pid/master.pid")).trim();
     const unitPid = async () =>
@@ -67,11 +66,7 @@ for (const target of labTargets().filter((t) => t.release !== undefined)) {
 
     it("a master started by hand (postfix stop; postfix start) is brought under its unit by a restart, and inet_interfaces is live", async () => {
       const l = lab();
-      const everywhere = labPlaybook(
-        join(work, "all.yaml"),
-        "site.yaml",
-        playWith("listen everywhere", "      inet_interfaces: all"),
-      );
+      const everywhere = siteWith("all.yaml", "inet_interfaces", "all");
       const applied = await run("apply", everywhere);
       expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
       expect(await smtpListeners(l, HOST)).to.include("0.0.0.0");
@@ -84,11 +79,7 @@ for (const target of labTargets().filter((t) => t.release !== undefined)) {
         expect(await inUnit(byHand), "the hand-started master runs outside Postfix's unit").to.equal(false);
       }
 
-      const loopback = labPlaybook(
-        join(work, "loopback.yaml"),
-        "site.yaml",
-        playWith("listen on loopback only", "      inet_interfaces: loopback-only"),
-      );
+      const loopback = siteWith("loopback.yaml", "inet_interfaces", "loopback-only");
       const result = await run("apply", loopback);
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.match(/svc \(.*\): changed/);
@@ -115,11 +106,7 @@ for (const target of labTargets().filter((t) => t.release !== undefined)) {
       const site = labPlaybook(join(work, "site.yaml"), "site.yaml");
       expect((await run("apply", site)).code).to.equal(0);
       const mainCf = await onHost(l, HOST, "sha256sum /etc/postfix/main.cf");
-      const owner = labPlaybook(
-        join(work, "owner.yaml"),
-        "site.yaml",
-        playWith("a mail owner the host lacks", "      mail_owner: nosuchowner"),
-      );
+      const owner = siteWith("owner.yaml", "mail_owner", "nosuchowner");
       const result = await run("apply", owner);
       expect(result.code, result.stdout).to.equal(1);
       expect(result.stdout).to.match(/svc \(.*\): FAILED/);
