@@ -2,7 +2,15 @@ import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LAB_PASSWORDS, labUnavailableReason, SOHO_RELAYS, startLab, type Lab } from "../lab/lab.js";
+import {
+  LAB_PASSWORDS,
+  labUnavailableReason,
+  RELEASES,
+  SOHO_RELAYS,
+  startLab,
+  type Lab,
+  type Release,
+} from "../lab/lab.js";
 import {
   LAB_ENV,
   labHome,
@@ -27,22 +35,58 @@ export const PASSWORDS: Record<string, string> = {
   EXAMPLE_NET_PASSWORD: LAB_PASSWORDS.exampleNet,
 };
 
+/** A kind of lab host a suite runs on; `title` goes into the suite's title. */
+export interface LabTarget {
+  title: string;
+  /** A Debian release booted with systemd; none: the namespace host (Debian 12, init script). */
+  release?: Release;
+}
+
+const ALL_TARGETS: LabTarget[] = [
+  { title: "Debian 12 (namespace host)" },
+  ...RELEASES.map((release) => ({ title: `Debian ${release} (systemd)`, release })),
+];
+
 /**
- * Start a lab for a suite, or skip the suite loudly where no lab can run. Under CI a missing lab is a
- * failure, never a skip: CI must prove the end-to-end claims.
+ * The host kinds the release-sensitive suites run on, each suite body written once: all of them, or
+ * those named in PROVISION_LAB_RELEASES (e.g. "namespace,13") to iterate faster on one.
  */
-export function useLab(hosts: string[]): { lab: () => Lab; work: string } {
+export function labTargets(): LabTarget[] {
+  const wanted = process.env.PROVISION_LAB_RELEASES?.split(",").map((s) => s.trim());
+  if (!wanted) return ALL_TARGETS;
+  const unknown = wanted.filter((w) => w !== "namespace" && !(RELEASES as readonly string[]).includes(w));
+  if (unknown.length > 0)
+    throw new Error(
+      `PROVISION_LAB_RELEASES: unknown ${unknown.join(", ")} (namespace, ${RELEASES.join(", ")})`,
+    );
+  return ALL_TARGETS.filter((t) => wanted.includes(t.release ?? "namespace"));
+}
+
+/**
+ * Start a lab for a suite (hosts of the target's kind; default the namespace host), or skip the suite
+ * loudly where no lab can run. Under CI a missing lab is a failure, never a skip: CI must prove the
+ * end-to-end claims.
+ */
+export function useLab(
+  hosts: string[],
+  target: LabTarget = ALL_TARGETS[0]!,
+): { lab: () => Lab; work: string } {
   let lab: Lab | undefined;
   const work = mkdtempSync(join(tmpdir(), "provision-e2e-"));
   before(async function () {
     this.timeout(600_000);
-    const reason = labUnavailableReason();
+    const reason = labUnavailableReason(target.release !== undefined);
     if (reason) {
       if (process.env.CI === "true") throw new Error(`end-to-end lab cannot run under CI: ${reason}`);
       console.error(`\n  *** SKIPPING END-TO-END TESTS: ${reason} ***\n`);
       this.skip();
     }
-    lab = await startLab({ hosts, relays: SOHO_RELAYS, log: () => undefined });
+    const release = target.release;
+    lab = await startLab({
+      hosts: hosts.map((name) => (release ? { name, release } : name)),
+      relays: SOHO_RELAYS,
+      log: () => undefined,
+    });
     labHome(work);
   });
   after(async function () {
@@ -165,6 +209,5 @@ export async function sendMail(
 
 /** How many times the master logged a reload (reload keeps the PID, so count log lines instead). */
 export async function reloadCount(lab: Lab, host: string): Promise<number> {
-  const out = await onHost(lab, host, "grep -c 'reload -- version' /var/log/mail.log || true");
-  return Number(out.trim() || "0");
+  return (await lab.mailLog(host)).split("\n").filter((l) => l.includes("reload -- version")).length;
 }

@@ -1,6 +1,6 @@
 // Process helpers for the lab. Every child process gets a deadline so that a wedged command (a hung
 // nsenter, an sshd that never answers) turns into a clear error instead of a test run that never ends.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 export interface ExecResult {
   stdout: string;
@@ -95,4 +95,10 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Waits, bounded, for a child process to exit; false when it is still running at the deadline. */
+export async function waitForExit(child: ChildProcess, timeoutMs = 5_000): Promise<boolean> {
+  const exited = () => (child.exitCode !== null || child.signalCode !== null ? true : undefined);
+  return waitFor("a child process to exit", exited, timeoutMs).catch(() => false);
 }

@@ -4,9 +4,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, lstatSync, openSync } from "node:fs";
 import { readFile, stat, utimes, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { CLEAN_ENV, exec, sh, shq, waitFor, type ExecResult } from "./exec.js";
+import { CLEAN_ENV, exec, sh, shq, waitFor, waitForExit, type ExecResult } from "./exec.js";
 import {
   createHostNetwork,
   innerPid,
@@ -16,6 +15,17 @@ import {
   PREFIX,
   setHostLink,
 } from "./network.js";
+import {
+  etcHosts,
+  knownHostsLine,
+  mustRun,
+  renameInMainCf,
+  SSHD_LAB_SETTINGS,
+  waitForSsh,
+  waitForSshClosed,
+  type HostRuntime,
+  type StopMode,
+} from "./runtime.js";
 import { SUDO_USER, type Pristine } from "./system.js";
 
 /**
@@ -39,9 +49,9 @@ export interface HostContext {
   sharedHostsLines: string[];
 }
 
-export type StopMode = "refuse" | "unplug";
+export class LabHostRuntime implements HostRuntime {
+  readonly kind = "Debian 12 (namespace host)";
 
-export class LabHostRuntime {
   /** The `unshare` process (our child) whose child is the host's PID-namespace init. */
   private anchor: ChildProcess | undefined;
   private initPid = 0;
@@ -61,21 +71,21 @@ export class LabHostRuntime {
     return join(this.ctx.labDir, "hosts", this.name);
   }
 
-  /** First start: network, fresh files (with a new SSH host key), then boot. */
   async create(): Promise<void> {
     await createHostNetwork(this.name, this.index, this.address);
     await this.writeFiles(false);
     await this.boot();
   }
 
-  /** The known_hosts line for this host, by address (how the inventory reaches it). */
-  async knownHostsLine(): Promise<string> {
-    const pub = (await readFile(join(this.dir, "ssh", "ssh_host_ed25519_key.pub"), "utf8")).trim();
-    const [type, key] = pub.split(/\s+/);
-    return `${this.address} ${type} ${key}`;
+  knownHostsLine(): Promise<string> {
+    return knownHostsLine(this.address, join(this.dir, "ssh", "ssh_host_ed25519_key.pub"));
   }
 
-  /** Runs a command as root inside the host's namespaces (not over SSH). */
+  async mailLog(): Promise<string> {
+    return (await this.run("cat /var/log/mail.log 2>/dev/null || true", 10_000)).stdout;
+  }
+
+  /** As root inside the host's namespaces. */
   async run(command: string, timeoutMs = 120_000): Promise<ExecResult> {
     if (this.initPid === 0) throw new Error(`lab host ${this.name} is not running`);
     // `timeout` runs inside the host so that the command itself dies on the deadline, not only nsenter.
@@ -91,25 +101,24 @@ export class LabHostRuntime {
       return;
     }
     // Kill the listener and every session so existing connections break too, like a crashed daemon.
-    await this.mustRun(`
+    await mustRun(
+      this,
+      `
       for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = sshd ] && kill -9 "\${p#/proc/}" 2>/dev/null || true
       done
-      rm -f /run/sshd.pid`);
-    await waitFor(
-      `sshd on ${this.name} to stop`,
-      async () => ((await this.sshPortOpen()) ? undefined : true),
-      10_000,
+      rm -f /run/sshd.pid`,
     );
+    await waitForSshClosed(this.name, this.address);
   }
 
   async start(): Promise<void> {
     await setHostLink(this.index, true);
-    await this.mustRun(`${SSHD_RUNNING} || ${SSHD_START}`);
-    await this.waitForSsh();
+    await mustRun(this, `${SSHD_RUNNING} || ${SSHD_START}`);
+    await waitForSsh(this.name, this.address);
   }
 
-  /** Back to a freshly installed host: everything killed, all state re-copied; the SSH host key is kept. */
+  /** Everything killed, all state re-copied, booted again. */
   async reset(): Promise<void> {
     await this.kill();
     await setHostLink(this.index, true);
@@ -117,18 +126,10 @@ export class LabHostRuntime {
     await this.boot();
   }
 
-  /** Kills every process of the host; its network namespace stays. */
   async kill(): Promise<void> {
     await killNamespace(this.ns);
-    const anchor = this.anchor;
-    if (anchor && anchor.exitCode === null && anchor.signalCode === null) {
-      // unshare exits once it has reaped the init; waiting keeps it from lingering as a zombie.
-      await waitFor(
-        `unshare for ${this.name} to exit`,
-        () => (anchor.exitCode !== null || anchor.signalCode !== null ? true : undefined),
-        5_000,
-      ).catch(() => undefined);
-    }
+    // unshare exits once it has reaped the init; waiting keeps it from lingering as a zombie.
+    if (this.anchor) await waitForExit(this.anchor);
     this.anchor = undefined;
     this.initPid = 0;
   }
@@ -138,23 +139,19 @@ export class LabHostRuntime {
     return ["-t", String(this.initPid), "-m", "-u", "-n", "-p", "--"];
   }
 
-  private async mustRun(script: string): Promise<string> {
-    const r = await this.run(`set -eu\n${script}`);
-    if (r.code !== 0)
-      throw new Error(`on lab host ${this.name}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
-  }
-
   private async boot(): Promise<void> {
     await this.spawnInit();
-    await this.mustRun(`
+    await mustRun(
+      this,
+      `
       ${this.mountScript()}
       hostname ${shq(this.name)}
       ${SSHD_START}
       # Debian's init script does exactly this: refresh the chroot (it copies /etc/hosts), then start.
       /usr/lib/postfix/configure-instance.sh -
-      postfix start 2>/dev/null`);
-    await this.waitForSsh();
+      postfix start 2>/dev/null`,
+    );
+    await waitForSsh(this.name, this.address);
   }
 
   /** Starts `ip netns exec NS unshare ... perl` and waits for the init inside to be running. */
@@ -227,27 +224,6 @@ export class LabHostRuntime {
     });
   }
 
-  private async waitForSsh(): Promise<void> {
-    await waitFor(
-      `sshd of lab host ${this.name} (${this.address}:22)`,
-      async () => ((await this.sshPortOpen()) ? true : undefined),
-      15_000,
-    );
-  }
-
-  private sshPortOpen(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect({ host: this.address, port: 22, timeout: 1_000 });
-      const done = (open: boolean) => {
-        socket.destroy();
-        resolve(open);
-      };
-      socket.once("connect", () => done(true));
-      socket.once("error", () => done(false));
-      socket.once("timeout", () => done(false));
-    });
-  }
-
   /** (Re)creates the host's copies of everything it owns. Called only while none of its processes run. */
   private async writeFiles(keepSsh: boolean): Promise<void> {
     const { pristine, authorizedKey } = this.ctx;
@@ -282,14 +258,7 @@ export class LabHostRuntime {
     const dropIn = [
       "# provision lab host: listen only on the lab address; keys only",
       `ListenAddress ${this.address}:22`,
-      "HostKey /etc/ssh/ssh_host_ed25519_key",
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UseDNS no",
-      // Benchmarks open many sessions at once; the default 10:30:100 drops some of them at random.
-      "MaxStartups 200",
-      "MaxSessions 50",
+      ...SSHD_LAB_SETTINGS,
     ].join("\n");
     return `
       mkdir ssh && cp -a /etc/ssh/. ssh/ && rm -f ssh/ssh_host_*
@@ -300,16 +269,7 @@ export class LabHostRuntime {
 
   private async writeEtcFiles(): Promise<void> {
     const files = join(this.dir, "files");
-    const hosts = [
-      "127.0.0.1\tlocalhost",
-      "::1\tlocalhost ip6-localhost ip6-loopback",
-      "ff02::1\tip6-allnodes",
-      "ff02::2\tip6-allrouters",
-      "",
-      `${this.address}\t${this.name}`,
-      ...this.ctx.sharedHostsLines.filter((l) => !l.endsWith(`\t${this.name}`)),
-    ];
-    await writeFile(join(files, "hosts"), `${hosts.join("\n")}\n`);
+    await writeFile(join(files, "hosts"), etcHosts(this.name, this.address, this.ctx.sharedHostsLines));
     await writeFile(join(files, "hostname"), `${this.name}\n`);
     // Debian writes the system mail name here; a host has its own.
     await writeFile(join(files, "mailname"), `${this.name}\n`);
@@ -325,21 +285,8 @@ export class LabHostRuntime {
   }
 }
 
-/**
- * The main.cf a Debian "Local only" install would have written on this host: the install machine's
- * name replaced by the host's in myhostname and mydestination, plus a log file since there is no syslog.
- */
+/** The namespace host's main.cf: renamed, plus a log file since there is no syslog. */
 export function hostMainCf(text: string, installHostname: string, name: string): string {
-  const lines = text.split("\n").map((line) => {
-    const m = /^(myhostname|mydestination)(\s*=\s*)(.*)$/.exec(line);
-    if (!m) return line;
-    const [, key, eq, value] = m as unknown as [string, string, string, string];
-    const replaced = value
-      .split(/(\s*,\s*|\s+)/)
-      .map((token) => (token === installHostname ? name : token))
-      .join("");
-    return `${key}${eq}${replaced}`;
-  });
-  const body = lines.join("\n").replace(/\n*$/, "\n");
+  const body = renameInMainCf(text, installHostname, name).replace(/\n*$/, "\n");
   return `${body}\n# provision lab: there is no syslog on lab hosts\nmaillog_file = /var/log/mail.log\n`;
 }
