@@ -23,6 +23,7 @@ import { passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
+import { registerImport } from "./import-command.js";
 import type { HostReach } from "../transport/ssh.js";
 
 /**
@@ -207,6 +208,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
         ),
       );
     });
+
+  registerImport(
+    program,
+    { out, err, setExitCode: (code) => (exitCode = code) },
+    DEFAULT_INVENTORY,
+    positiveInt,
+  );
 
   try {
     await program.parseAsync(argv, { from: "user" });
