@@ -57,5 +57,10 @@ export function renderPlaybook(
   };
   const play = { name: `Postfix of ${host}, as found on the host`, hosts: host, postfix };
   const comments = header.map((line) => `# ${line}\n`).join("");
-  return comments + stringify([play], { lineWidth: 0 });
+  // `password: { env: NAME }` on one line, as the README writes it (NAME is [A-Z0-9_] only).
+  const text = stringify([play], { lineWidth: 0 }).replace(
+    /password:\n +env: ([A-Z0-9_]+)$/gm,
+    "password: { env: $1 }",
+  );
+  return comments + text;
 }
