@@ -8,9 +8,10 @@ import { renderPlaybook } from "../import/render.js";
 import { loadInventory, selectHosts } from "../inventory/index.js";
 import { createSecretResolver } from "../secrets/resolve.js";
 import { createRedactor } from "../secrets/redact.js";
-import { DEFAULT_SESSION_OPTIONS, openSession, type HostKeyChecking } from "../transport/ssh.js";
+import { DEFAULT_SESSION_OPTIONS, openSession } from "../transport/ssh.js";
 import { reachAll } from "./reach-hosts.js";
 import { passphraseAsker, terminalAvailable } from "./terminal.js";
+import type { CommonOptions } from "./main.js";
 import { EXIT } from "./usage.js";
 
 /**
@@ -19,16 +20,7 @@ import { EXIT } from "./usage.js";
  * it to HOST would do. Nothing on the host is changed, and no password is ever printed.
  */
 
-interface ImportOptions {
-  inventory?: string[];
-  hostKeyChecking?: HostKeyChecking;
-  connectTimeout?: number;
-  commandTimeout: number;
-  lockTimeout: number;
-  sshConfig?: string;
-  askBecomePass?: boolean;
-  verbose?: boolean;
-}
+type ImportOptions = Omit<CommonOptions, "limit" | "json" | "forks">;
 
 export interface ImportIo {
   out: (text: string) => void;

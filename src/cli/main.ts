@@ -53,7 +53,7 @@ const defaultIo = (): Io => ({
 
 const DEFAULT_INVENTORY = "inventories/hosts.yaml";
 
-interface CommonOptions {
+export interface CommonOptions {
   /** Every -i, in order; none given: DEFAULT_INVENTORY. */
   inventory?: string[];
   limit?: string;

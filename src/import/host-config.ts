@@ -1,5 +1,5 @@
-import { readLines } from "../postfix/lines.js";
-import { foldKey, listItems, splitAtSpace, trimPostfix } from "../postfix/rules.js";
+import { listItems } from "../postfix/rules.js";
+import { readTableEntries } from "../postfix/table.js";
 import { KEY_VALUE_TYPES } from "../postfix/tabletypes.js";
 
 /**
@@ -55,26 +55,5 @@ export interface HostEntry {
   value: string;
 }
 
-/** A table source's entries as Postfix reads them: continuation lines joined, the first of a key wins. */
-export function tableEntries(text: string): HostEntry[] {
-  const entries: HostEntry[] = [];
-  const seen = new Set<string>();
-  let current: HostEntry | undefined;
-  const flush = () => {
-    if (current && !seen.has(foldKey(current.key))) {
-      seen.add(foldKey(current.key));
-      entries.push({ key: current.key, value: trimPostfix(current.value) });
-    }
-    current = undefined;
-  };
-  for (const { body, kind } of readLines(text)) {
-    if (kind === "continuation" && current) current.value += body;
-    else if (kind === "start") {
-      flush();
-      const { head, rest } = splitAtSpace(body);
-      current = { key: head, value: rest };
-    }
-  }
-  flush();
-  return entries;
-}
+/** A table source's entries as Postfix reads them (the first of a key wins). */
+export const tableEntries: (text: string) => HostEntry[] = readTableEntries;
