@@ -67,9 +67,8 @@ function unknownParameters(
     .map((name) => ({
       level: "error",
       message:
-        `Postfix ${facts.version} on this host does not know the main.cf parameter ${name} ` +
-        `(${whereSet(state, name)}): check its spelling (postconf -d lists every parameter). ` +
-        `Nothing was written`,
+        `Postfix does not know the parameter ${name} (${whereSet(state, name)}; Postfix ${facts.version} ` +
+        `on this host): check its spelling (postconf -d lists every parameter). Nothing was written`,
     }));
 }
 

@@ -212,7 +212,7 @@ ${extra}`;
       expect(result.code, result.stdout).to.equal(1);
       expect(result.stdout).to.match(/diag \(.*\): FAILED/);
       expect(result.stdout).to.include(
-        "does not know the main.cf parameter smtp_helo_timout (main: smtp_helo_timout)",
+        "Postfix does not know the parameter smtp_helo_timout (main: smtp_helo_timout;",
       );
       const applied = await provision(["apply", typo, "-i", inventory, "--limit", "diag"], work, {});
       expect(applied.code).to.equal(1);

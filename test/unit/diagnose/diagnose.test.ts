@@ -173,7 +173,7 @@ describe("diagnoses before any write", () => {
       const state: PostfixState = { tableType: "auto", main: { smtp_helo_timout: "30s" } };
       const [error] = errors(run(state, facts({ unknownParameters: ["smtp_helo_timout"] })));
       expect(error).to.equal(
-        "Postfix 3.7.11 on this host does not know the main.cf parameter smtp_helo_timout (main: smtp_helo_timout): " +
+        "Postfix does not know the parameter smtp_helo_timout (main: smtp_helo_timout; Postfix 3.7.11 on this host): " +
           "check its spelling (postconf -d lists every parameter). Nothing was written",
       );
     });

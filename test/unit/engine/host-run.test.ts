@@ -89,7 +89,7 @@ describe("one host end to end (recorded remote output)", () => {
     const typo = record("unknown_parameter", "myorigin");
     const { outcome, host } = await run([gather(`${FRESH_HOST}${typo}\n`)], "apply");
     expect(outcome.status).to.equal("failed");
-    expect(outcome.error).to.match(/does not know the main.cf parameter myorigin \(main: myorigin\)/);
+    expect(outcome.error).to.match(/Postfix does not know the parameter myorigin \(main: myorigin;/);
     expect(outcome.steps).to.deep.equal([]);
     expect(host.log.filter((what) => what === "applying changes")).to.deep.equal([]);
   });
