@@ -23,6 +23,7 @@ import { guardPrompts, passphraseAsker, terminalAvailable } from "./terminal.js"
 import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
+import { registerImport } from "./import-command.js";
 import type { HostReach } from "../transport/ssh.js";
 
 /**
@@ -52,7 +53,7 @@ const defaultIo = (): Io => ({
 
 const DEFAULT_INVENTORY = "inventories/hosts.yaml";
 
-interface CommonOptions {
+export interface CommonOptions {
   /** Every -i, in order; none given: DEFAULT_INVENTORY. */
   inventory?: string[];
   limit?: string;
@@ -211,6 +212,13 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
         ),
       );
     });
+
+  registerImport(
+    program,
+    { out, err, setExitCode: (code) => (exitCode = code) },
+    DEFAULT_INVENTORY,
+    positiveInt,
+  );
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -30,7 +30,17 @@ export function factRequest(state: PostfixState | undefined): FactRequest {
   return {
     contents: [MAIN_CF, ...sources],
     stats: sources.flatMap((source) => ALL_INDEX_SUFFIXES.map((suffix) => source + suffix)),
+    parameters: state ? parametersSet(state) : [],
   };
+}
+
+/** The parameter names the playbook sets itself (derived ones are Postfix's own), to catch typos. */
+function parametersSet(state: PostfixState): string[] {
+  const names = Object.entries(state.main)
+    .filter(([, value]) => value !== null)
+    .map(([name]) => name);
+  names.push(...Object.values(state.tables ?? {}).map((table) => table.parameter));
+  return [...new Set(names)].sort();
 }
 
 export function firstLine(text: string): string {

@@ -2,6 +2,7 @@ import type { InventoryHost } from "../inventory/host.js";
 import { randomBytes } from "node:crypto";
 import type { PostfixState } from "../postfix/state.js";
 import { deriveConfig } from "../postfix/derive.js";
+import { diagnose } from "../diagnose/diagnose.js";
 import { factsSummary, type HostFacts } from "../facts/types.js";
 import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
 import { openSession, type RemoteSession, type SessionOptions } from "../transport/ssh.js";
@@ -77,6 +78,14 @@ export async function runHost(
       const config = deriveConfig(job.state, { name, ...facts });
       plan = makePlan(config, facts);
       warnings = withNew(warnings, unverifiedPasswords(config));
+      // Before any write, in every mode: an error here means no mail could leave (diagnose.ts).
+      const found = diagnose(job.state, config, facts);
+      warnings = withNew(
+        warnings,
+        found.filter((d) => d.level === "warning").map((d) => d.message),
+      );
+      const errors = found.filter((d) => d.level === "error").map((d) => d.message);
+      if (errors.length > 0) throw new HostError(name, errors.join("\n"));
       if (plan.changes.length === 0) break;
       if (mode !== "apply") {
         verdict = { status: "drift" };

@@ -49,6 +49,15 @@ export function factsFromRecords(host: string, records: RemoteRecord[]): HostFac
       case "postconf_n":
         facts.postconfN = record.text;
         break;
+      case "sasl_plugins":
+        facts.saslPlugins = pluginNames(record.files);
+        break;
+      case "distro":
+        facts.distro = { id: record.id, like: record.like };
+        break;
+      case "unknown_parameter":
+        facts.unknownParameters = [...(facts.unknownParameters ?? []), record.name];
+        break;
       case "file":
         if (record.link !== undefined) throw new HostError(host, linkRefused(record.path, record.link));
         facts.files.set(record.path, remoteFile(record));
@@ -64,6 +73,12 @@ export function factsFromRecords(host: string, records: RemoteRecord[]): HostFac
     );
   }
   return facts;
+}
+
+/** libplain.so.2.0.25 -> plain; each plugin once, sorted. */
+function pluginNames(files: string[]): string[] {
+  const names = files.map((file) => /^lib(.+?)\.so(\.|$)/.exec(file)?.[1]).filter((n) => n !== undefined);
+  return [...new Set(names)].sort();
 }
 
 /** Facts from a facts script's whole output. */

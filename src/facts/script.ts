@@ -12,6 +12,8 @@ export interface FactRequest {
   contents: string[];
   /** Files whose metadata only is read (index files). */
   stats: string[];
+  /** main.cf parameter names to ask Postfix about: those it does not know come back as unknown. */
+  parameters?: string[];
 }
 
 export interface LockOptions {
@@ -25,6 +27,10 @@ export interface LockOptions {
 export function factCommands(request: FactRequest): string[] {
   return [
     "postfix_facts",
+    "sasl_facts",
+    ...(request.parameters?.length
+      ? [`unknown_parameters ${request.parameters.map(shellQuote).join(" ")}`]
+      : []),
     ...request.contents.map((path) => `file_fact ${shellQuote(path)} content`),
     ...request.stats.map((path) => `file_fact ${shellQuote(path)} stat`),
   ];

@@ -29,10 +29,22 @@ export interface HostFacts {
   /** `postconf -n` as printed. */
   postconfN: string;
   files: Map<string, RemoteFile>;
+  /**
+   * Names of the Cyrus SASL plugins the host has ("plain", "login", ...); undefined when the facts did
+   * not say (output recorded before this fact existed).
+   */
+  saslPlugins?: string[];
+  /** /etc/os-release ID and ID_LIKE, to name packages; undefined when the host has no os-release. */
+  distro?: { id: string; like: string[] };
+  /** Of the parameter names asked about (FactRequest.parameters), those Postfix does not know. */
+  unknownParameters?: string[];
 }
 
 /** What reports keep of a host's facts (no file contents). */
-export type FactsSummary = Omit<HostFacts, "warnings" | "files">;
+export type FactsSummary = Omit<
+  HostFacts,
+  "warnings" | "files" | "saslPlugins" | "distro" | "unknownParameters"
+>;
 
 export function factsSummary(facts: HostFacts): FactsSummary {
   return {

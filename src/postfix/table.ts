@@ -104,11 +104,22 @@ export function withHostPasswords(entries: readonly TableEntry[], remoteText: st
 
 /** The value of each key of a table source (folded key -> value), as Postfix reads it: the first wins. */
 function hostValues(text: string): Map<string, string> {
-  const values = new Map<string, string>();
+  return new Map(readTableEntries(text).map(({ key, value }) => [foldKey(key), value]));
+}
+
+/**
+ * A table source's entries as Postfix reads them (lines.ts): continuation lines joined to their entry,
+ * values trimmed, and of keys equal but for case only the first.
+ */
+export function readTableEntries(text: string): { key: string; value: string }[] {
+  const entries: { key: string; value: string }[] = [];
+  const seen = new Set<string>();
   let current: { key: string; value: string } | undefined;
   const flush = () => {
-    if (current && !values.has(foldKey(current.key)))
-      values.set(foldKey(current.key), trimPostfix(current.value));
+    if (current && !seen.has(foldKey(current.key))) {
+      seen.add(foldKey(current.key));
+      entries.push({ key: current.key, value: trimPostfix(current.value) });
+    }
     current = undefined;
   };
   for (const { body, kind } of readLines(text)) {
@@ -120,7 +131,7 @@ function hostValues(text: string): Map<string, string> {
     }
   }
   flush();
-  return values;
+  return entries;
 }
 
 /**

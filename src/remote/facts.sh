@@ -31,3 +31,30 @@ file_fact() {
     printf 'file\t%s\tmissing\n' "$1"
   fi
 }
+
+# sasl_facts: what the diagnoses need to know beyond Postfix itself: the Cyrus SASL mechanism plugins
+# the host has (the file names in every directory libsasl2 may load them from; an empty list when there
+# are none, "No worthy mechs found") and the distribution (/etc/os-release ID and ID_LIKE), to name the
+# package that brings them.
+sasl_facts() {
+  plugins=""
+  for dir in /usr/lib/sasl2 /usr/lib64/sasl2 /usr/lib/*/sasl2 /usr/local/lib/sasl2; do
+    for f in "$dir"/lib*.so*; do
+      if [ -e "$f" ]; then plugins="$plugins ${f##*/}"; fi
+    done
+  done
+  emit sasl_plugins "$plugins"
+  if [ -r /etc/os-release ]; then
+    id=$(sed -n 's/^ID=//p' /etc/os-release | tr -d "\"'")
+    like=$(sed -n 's/^ID_LIKE=//p' /etc/os-release | tr -d "\"'")
+    printf 'distro\t%s\t%s\n' "$id" "$like"
+  fi
+}
+
+# unknown_parameters NAME...: the names Postfix does not know (a typo, say): `postconf -h` only warns
+# about them. It reads and writes nothing else, so a dry run can ask it.
+unknown_parameters() {
+  postconf -h -- "$@" 2>&1 >/dev/null |
+    sed -n 's/^postconf: warning: \([A-Za-z0-9_]*\): unknown parameter$/\1/p' |
+    while read -r name; do emit unknown_parameter "$name"; done
+}

@@ -17,6 +17,9 @@ export type RemoteRecord =
   | { kind: "types"; types: string[] }
   | { kind: "running"; running: boolean }
   | { kind: "postconf_n"; text: string }
+  | { kind: "sasl_plugins"; files: string[] } // file names in the SASL plugin directories
+  | { kind: "distro"; id: string; like: string[] } // /etc/os-release ID and ID_LIKE
+  | { kind: "unknown_parameter"; name: string } // a parameter name Postfix does not know
   | FileRecord
   // Apply and rollback
   | { kind: "wrote"; path: string }
@@ -47,6 +50,7 @@ type Reader<K extends RemoteRecord["kind"]> = (fields: string[]) => Extract<Remo
 
 /** Free text may itself hold tabs (command output): everything after the kind is the value. */
 const text = (fields: string[]) => fields.join("\t");
+const words = (value: string) => value.split(" ").filter((w) => w !== "");
 
 const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   locked: (f) => ({ kind: "locked", holder: text(f) }),
@@ -55,14 +59,12 @@ const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   postconf_error: (f) => ({ kind: "postconf_error", message: text(f) }),
   version: (f) => ({ kind: "version", version: text(f) }),
   default_type: (f) => ({ kind: "default_type", type: text(f) }),
-  types: (f) => ({
-    kind: "types",
-    types: text(f)
-      .split(" ")
-      .filter((t) => t !== ""),
-  }),
+  types: (f) => ({ kind: "types", types: words(text(f)) }),
   running: (f) => ({ kind: "running", running: f[0] === "1" }),
   postconf_n: (f) => ({ kind: "postconf_n", text: Buffer.from(f[0] ?? "", "base64").toString("utf8") }),
+  sasl_plugins: (f) => ({ kind: "sasl_plugins", files: words(text(f)) }),
+  distro: ([id = "", like = ""]) => ({ kind: "distro", id, like: words(like) }),
+  unknown_parameter: (f) => ({ kind: "unknown_parameter", name: text(f) }),
   file: readFile,
   wrote: (f) => ({ kind: "wrote", path: text(f) }),
   fixed: (f) => ({ kind: "fixed", path: text(f) }),

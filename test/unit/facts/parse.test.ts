@@ -25,6 +25,22 @@ describe("facts", () => {
     expect(facts.files.get("/etc/postfix/generic.db")?.exists).to.equal(false);
   });
 
+  it("reads the SASL plugins (each once, by name), the distribution and the unknown parameter names", () => {
+    const output = [
+      "version\t3.7.11",
+      "sasl_plugins\t libplain.so libplain.so.2 libplain.so.2.0.25 liblogin.so.3.0.0 libsasldb.so",
+      "distro\trocky\trhel centos fedora",
+      "unknown_parameter\tsmtp_helo_timout",
+      "unknown_parameter\tmyorign",
+    ].join("\n");
+    const facts = parseFacts("nas", output);
+    expect(facts.saslPlugins).to.deep.equal(["login", "plain", "sasldb"]);
+    expect(facts.distro).to.deep.equal({ id: "rocky", like: ["rhel", "centos", "fedora"] });
+    expect(facts.unknownParameters).to.deep.equal(["smtp_helo_timout", "myorign"]);
+    // No plugin directory at all: an empty list, not "unknown".
+    expect(parseFacts("nas", "version\t3.7.11\nsasl_plugins\t").saslPlugins).to.deep.equal([]);
+  });
+
   it("keeps an empty file's content as empty text, and a stat-only file without content", () => {
     const output = [
       "version\t3.7.11",

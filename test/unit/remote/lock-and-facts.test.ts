@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { recordsOf, Sandbox, SHELLS } from "./sandbox.js";
 
@@ -120,6 +120,41 @@ for (const shell of SHELLS) {
         { kind: "postconf_error", message: "postconf: fatal: /etc/postfix/main.cf, line 2: missing '=' " },
       ]);
       expect(run.stdout).to.not.include("not-reached");
+    });
+
+    it("unknown_parameters: the names postconf -h warns about, and only those", () => {
+      host.says(
+        "postconf",
+        "postconf: warning: smtp_helo_timout: unknown parameter\n" +
+          "postconf: warning: /etc/postfix/main.cf: unused parameter: foo=bar\n" +
+          "postconf: warning: myorign: unknown parameter\n",
+      );
+      const run = host.run(shell, ["unknown_parameters smtp_helo_timout myorigin myorign"]);
+      expect(host.calls("postconf")).to.deep.equal(["postconf -h -- smtp_helo_timout myorigin myorign"]);
+      expect(run.records).to.deep.equal([
+        { kind: "unknown_parameter", name: "smtp_helo_timout" },
+        { kind: "unknown_parameter", name: "myorign" },
+      ]);
+    });
+
+    it("sasl_facts: the plugin list (possibly empty) and the distribution, one record each", () => {
+      const run = host.run(shell, ["sasl_facts"]);
+      // The directories are the machine's own: compare with what is really there.
+      const dirs = ["/usr/lib/sasl2", "/usr/lib64/sasl2", "/usr/local/lib/sasl2"].concat(
+        readdirSync("/usr/lib").map((d) => `/usr/lib/${d}/sasl2`),
+      );
+      const files = dirs
+        .filter((d) => existsSync(d))
+        .flatMap((d) => readdirSync(d).filter((f) => /^lib.*\.so/.test(f)));
+      const [plugins, ...more] = recordsOf(run, "sasl_plugins");
+      expect(more).to.deep.equal([]);
+      expect([...(plugins?.files ?? [])].sort()).to.deep.equal(files.sort());
+      const id = /^ID=(.*)$/m.exec(
+        existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "",
+      );
+      expect(recordsOf(run, "distro").map((r) => r.id)).to.deep.equal(
+        id ? [id[1]?.replace(/["']/g, "")] : [],
+      );
     });
 
     it("postfix_facts: a host without postconf is reported as such", () => {
