@@ -23,6 +23,7 @@ import { passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
+import { registerVerify } from "./verify-command.js";
 import type { HostReach } from "../transport/ssh.js";
 
 /**
@@ -52,7 +53,7 @@ const defaultIo = (): Io => ({
 
 const DEFAULT_INVENTORY = "inventories/hosts.yaml";
 
-interface CommonOptions {
+export interface CommonOptions {
   /** Every -i, in order; none given: DEFAULT_INVENTORY. */
   inventory?: string[];
   limit?: string;
@@ -208,6 +209,17 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
       );
     });
 
+  registerVerify(program, common, {
+    out,
+    err,
+    outJson,
+    color: io.color,
+    setRedactor: (value) => (redactor = value),
+    setExitCode: (code) => (exitCode = code),
+    load: (playbook, options) => load("dry-run", playbook, options),
+    positiveInt,
+  });
+
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {
@@ -249,13 +261,13 @@ function testPause(value: string | undefined): RunOptions["pause"] {
   return { step: step as PauseStep, seconds: Number(seconds) };
 }
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
   return n;
 }
 
-interface Loaded {
+export interface Loaded {
   jobs: HostJob[];
   secrets: Secret[];
   warnings: string[];
@@ -263,7 +275,7 @@ interface Loaded {
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
-async function load(
+export async function load(
   mode: RunMode,
   playbookFile: string | undefined,
   options: CommonOptions,

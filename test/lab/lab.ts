@@ -22,13 +22,14 @@ import {
   makeCertificate,
   RelayLog,
   startRelays,
+  type RelayCommand,
   type RelayMessage,
   type RelaySpec,
   type RunningRelays,
 } from "./relays.js";
 import { commandExists, prepareSystem, SUDO_USER } from "./system.js";
 
-export type { RelayMessage, RelaySpec } from "./relays.js";
+export type { RelayCommand, RelayMessage, RelaySpec } from "./relays.js";
 export type { StopMode } from "./host.js";
 
 export interface LabOptions {
@@ -59,6 +60,8 @@ export interface Lab {
   /** Resolves with the first recorded message (past or future) matching pred; bounded (default 30 s). */
   waitForMessage(pred: (m: RelayMessage) => boolean, timeoutMs?: number): Promise<RelayMessage>;
   authFailures(): { relay: string; username: string }[];
+  /** Every AUTH, MAIL FROM and RCPT TO the relays accepted, in order (messages() holds those with DATA). */
+  relayCommands(): RelayCommand[];
   /** As root inside the host's namespaces, not over SSH. */
   run(
     host: string,
@@ -281,6 +284,10 @@ class LabImpl implements Lab {
 
   authFailures(): { relay: string; username: string }[] {
     return [...this.relayLog.authFailures];
+  }
+
+  relayCommands(): RelayCommand[] {
+    return [...this.relayLog.commands];
   }
 
   async waitForMessage(pred: (m: RelayMessage) => boolean, timeoutMs = 30_000): Promise<RelayMessage> {

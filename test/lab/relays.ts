@@ -23,6 +23,16 @@ export interface RelayMessage {
   data: string;
 }
 
+/** One SMTP command a relay accepted: a login, a MAIL FROM or a RCPT TO (with or without DATA after it). */
+export interface RelayCommand {
+  relay: string;
+  command: "AUTH" | "MAIL FROM" | "RCPT TO";
+  /** The authenticated user at that moment (AUTH: the user just accepted). */
+  authUser: string | null;
+  /** AUTH: the username; MAIL FROM / RCPT TO: the address. */
+  value: string;
+}
+
 export interface AuthFailure {
   relay: string;
   username: string;
@@ -32,6 +42,7 @@ export interface AuthFailure {
 export class RelayLog {
   readonly messages: RelayMessage[] = [];
   readonly authFailures: AuthFailure[] = [];
+  readonly commands: RelayCommand[] = [];
 }
 
 /** One self-signed certificate naming every relay: Postfix at "encrypt" does not verify it anyway. */
@@ -76,9 +87,30 @@ function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: 
       const expected = Object.prototype.hasOwnProperty.call(spec.users, username)
         ? spec.users[username]
         : undefined;
-      if (expected !== undefined && auth.password === expected) return callback(null, { user: username });
+      if (expected !== undefined && auth.password === expected) {
+        log.commands.push({ relay: spec.name, command: "AUTH", authUser: username, value: username });
+        return callback(null, { user: username });
+      }
       log.authFailures.push({ relay: spec.name, username });
       callback(rejectAuth());
+    },
+    onMailFrom(address, session, callback) {
+      log.commands.push({
+        relay: spec.name,
+        command: "MAIL FROM",
+        authUser: session.user ?? null,
+        value: address.address,
+      });
+      callback();
+    },
+    onRcptTo(address, session, callback) {
+      log.commands.push({
+        relay: spec.name,
+        command: "RCPT TO",
+        authUser: session.user ?? null,
+        value: address.address,
+      });
+      callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
