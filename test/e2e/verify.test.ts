@@ -183,6 +183,25 @@ describe("verify: every sending path proven from the host", function () {
     expect(unknown.problem.kind).to.equal("name-does-not-resolve");
     expect(unknown.problem.message).to.include("the name nowhere.example does not resolve from nas");
 
+    // pi's own Postfix on 127.0.0.1:25, told not to offer STARTTLS: a relay without TLS.
+    const before = (await onHost(lab(), "pi", "postconf -n smtpd_tls_security_level")).trim();
+    await onHost(lab(), "pi", "postconf -e smtpd_tls_security_level=none && postfix reload");
+    try {
+      const plain = playbook(
+        "no-tls.yaml",
+        `    relay: { host: 127.0.0.1, port: 25, username: username, password: { env: ISP_PASSWORD } }\n`,
+      );
+      const noTls = await verify([plain, "--limit", "pi"]);
+      expect(noTls.code, noTls.stdout + noTls.stderr).to.equal(1);
+      expect(noTls.stdout).to.include("TLS required (tls: encrypt) but the relay does not offer STARTTLS");
+    } finally {
+      await onHost(
+        lab(),
+        "pi",
+        `postconf -X smtpd_tls_security_level; ${before ? `postconf -e '${before}';` : ""} postfix reload`,
+      );
+    }
+
     const verified = playbook(
       "verify-tls.yaml",
       `    relay: { host: mail.isp.example, port: submission, tls: verify, username: username, password: { env: ISP_PASSWORD } }\n`,
