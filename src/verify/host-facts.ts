@@ -25,6 +25,8 @@ export interface VerifyHostFacts {
   plugins: string[];
   /** name -> first address the host resolves it to; a name missing here does not resolve. */
   addresses: Map<string, string>;
+  /** The host has getent; without it (a minimal system) the host's sshd resolves names itself. */
+  getent: boolean;
   /** PEM of the CA certificates Postfix on the host would trust; undefined if not asked for or none. */
   caCertificates?: string;
 }
@@ -62,6 +64,7 @@ for dir in /usr/lib/sasl2 /usr/lib64/sasl2 /usr/lib/*/sasl2 /usr/local/lib/sasl2
   say plugin_dir "$dir"
   for file in "$dir"/lib*.so*; do [ -e "$file" ] && say plugin "\${file##*/}"; done
 done
+command -v getent >/dev/null 2>&1 && say getent yes
 for name in ${names.map(shellQuote).join(" ")}; do
   say address "$name $(getent ahosts "$name" 2>/dev/null | awk 'NR == 1 { print $1 }')"
 done
@@ -95,6 +98,7 @@ export function parseHostFacts(stdout: string): VerifyHostFacts {
     pluginDirs: [],
     plugins: [],
     addresses: new Map(),
+    getent: false,
   };
   const words = (text: string) => text.split(/\s+/).filter((w) => w !== "");
   for (const line of stdout.split("\n")) {
@@ -117,6 +121,8 @@ export function parseHostFacts(stdout: string): VerifyHostFacts {
     } else if (key === "address") {
       const [name, address] = words(value);
       if (name && address) facts.addresses.set(name, address);
+    } else if (key === "getent") {
+      facts.getent = true;
     } else if (key === "ca" && value !== "") {
       facts.caCertificates = Buffer.from(value, "base64").toString("utf8");
     }

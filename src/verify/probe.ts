@@ -72,7 +72,8 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
   }
   const relay = path.relay;
   const rcptTo = context.rcpt ?? path.mailFrom;
-  const address = context.facts.addresses.get(relay.host);
+  // Without getent the name goes to the host's sshd, which resolves it (a failure maps to the same cause).
+  const address = context.facts.addresses.get(relay.host) ?? (context.facts.getent ? undefined : relay.host);
   const result: PathResult = {
     ...base,
     rcptTo,

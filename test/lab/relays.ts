@@ -2,7 +2,12 @@
 // TLS and a successful AUTH, and record what they were given so tests can assert on it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from "smtp-server";
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerAuthentication,
+  type SMTPServerSession,
+} from "smtp-server";
 import { must } from "./exec.js";
 
 export interface RelaySpec {
@@ -68,6 +73,18 @@ function rejectAuth(): Error {
 }
 
 function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: RelayLog): SMTPServer {
+  // Recorded as accepted, so a test can tell a probe that stopped before DATA from a delivered message.
+  const recordEnvelope =
+    (command: "MAIL FROM" | "RCPT TO") =>
+    (address: SMTPServerAddress, session: SMTPServerSession, callback: (error?: Error | null) => void) => {
+      log.commands.push({
+        relay: spec.name,
+        command,
+        authUser: session.user ?? null,
+        value: address.address,
+      });
+      callback();
+    };
   return new SMTPServer({
     ...tls,
     name: spec.hostname,
@@ -94,24 +111,8 @@ function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: 
       log.authFailures.push({ relay: spec.name, username });
       callback(rejectAuth());
     },
-    onMailFrom(address, session, callback) {
-      log.commands.push({
-        relay: spec.name,
-        command: "MAIL FROM",
-        authUser: session.user ?? null,
-        value: address.address,
-      });
-      callback();
-    },
-    onRcptTo(address, session, callback) {
-      log.commands.push({
-        relay: spec.name,
-        command: "RCPT TO",
-        authUser: session.user ?? null,
-        value: address.address,
-      });
-      callback();
-    },
+    onMailFrom: recordEnvelope("MAIL FROM"),
+    onRcptTo: recordEnvelope("RCPT TO"),
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -48,6 +48,7 @@ describe("verify: causes, facts and fates", () => {
         "plugin\tlibplain.so.2.0.25",
         "plugin\tlibplain.so",
         "plugin\tliblogin.so.2",
+        "getent\tyes",
         "address\tmail.isp.example 198.18.0.2",
         "address\tnowhere.example ",
         "ca\t" + Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64"),
@@ -56,7 +57,7 @@ describe("verify: causes, facts and fates", () => {
     );
     expect(facts.plugins).to.deep.equal(["plain", "login"]);
     expect([...facts.addresses]).to.deep.equal([["mail.isp.example", "198.18.0.2"]]);
-    expect(facts).to.include({ version: "3.7.11", myorigin: "nas.home.example" });
+    expect(facts).to.include({ version: "3.7.11", myorigin: "nas.home.example", getent: true });
     expect(facts.distribution).to.deep.equal(["debian"]);
     expect(facts.supportedTypes).to.deep.equal(["btree", "cidr", "hash"]);
     expect(facts.caCertificates).to.equal("-----BEGIN CERTIFICATE-----\n");
