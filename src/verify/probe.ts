@@ -85,8 +85,9 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
     result.notes.push(`mx: true: Postfix looks up ${relay.host}'s MX records; probed the name itself`);
   if (!address) return { ...result, problem: nameProblem(relay.host, context.hostName) };
   let client: SmtpClient | undefined;
+  let stream: Duplex | undefined;
   try {
-    const stream = await withTimeout(context.forward(address, relay.port), context.timeoutMs, () =>
+    stream = await withTimeout(context.forward(address, relay.port), context.timeoutMs, () =>
       Object.assign(new Error("timed out"), { reason: "timeout" }),
     ).catch((error: Error & { reason?: number | string }) => {
       throw new Failure(
@@ -101,14 +102,14 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
       ? await SmtpClient.implicitTls(stream, context.timeoutMs, tlsOptions).catch(tlsFailure)
       : new SmtpClient(stream, context.timeoutMs);
     result.tls = relay.implicitTls ? `TLS (implicit, port ${relay.port})` : "none";
-    await expect(client.reply(), [220], "greeting");
-    let ehlo = await expect(client.command(`EHLO ${context.helo}`), [250], "ehlo");
+    await step(client.reply(), [220], "greeting");
+    let ehlo = await step(client.command(`EHLO ${context.helo}`), [250], "ehlo");
     if (!relay.implicitTls && relay.tls !== "none") {
       if (extensions(ehlo).has("STARTTLS")) {
-        await expect(client.command("STARTTLS"), [220], "starttls");
+        await step(client.command("STARTTLS"), [220], "starttls");
         await client.startTls(tlsOptions).catch(tlsFailure);
         result.tls = "STARTTLS";
-        ehlo = await expect(client.command(`EHLO ${context.helo}`), [250], "ehlo");
+        ehlo = await step(client.command(`EHLO ${context.helo}`), [250], "ehlo");
       } else if (MANDATORY_TLS.includes(relay.tls)) {
         throw new Failure(tlsNotOffered(relay.tls));
       } else {
@@ -126,14 +127,16 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
     } else {
       result.notes.push("no login declared for this relay: no AUTH");
     }
-    await expect(client.command(`MAIL FROM:<${path.mailFrom}>`), [250], "mail");
-    await expect(client.command(`RCPT TO:<${rcptTo}>`), [250, 251], "rcpt");
+    await step(client.command(`MAIL FROM:<${path.mailFrom}>`), [250], "mail");
+    await step(client.command(`RCPT TO:<${rcptTo}>`), [250, 251], "rcpt");
     await client.command("RSET").catch(() => undefined);
     result.ok = true;
   } catch (error) {
     result.problem = problemOf(error, relay);
   } finally {
-    await client?.quit();
+    // The channel goes with the client; without one (a failed TLS handshake) it is closed here.
+    if (client) await client.quit();
+    else stream?.destroy();
   }
   return result;
 }
@@ -145,7 +148,8 @@ class Failure extends Error {
   }
 }
 
-async function expect(reply: Promise<Reply>, codes: number[], step: Parameters<typeof replyProblem>[0]) {
+/** The reply to one step, which must have one of `codes`. */
+async function step(reply: Promise<Reply>, codes: number[], step: Parameters<typeof replyProblem>[0]) {
   const got = await reply;
   if (!codes.includes(got.code)) throw new Failure(replyProblem(step, got));
   return got;
