@@ -257,4 +257,16 @@ describe("verify: every sending path proven from the host", function () {
       "Mail queue is empty",
     );
   });
+
+  it("an unreachable host: exit 3, the others still verified", async () => {
+    await lab().stopHost("pi");
+    try {
+      const result = await verify([site, "--json"]);
+      expect(result.code, result.stdout + result.stderr).to.equal(3);
+      const [nas, pi] = JSON.parse(result.stdout).hosts;
+      expect([nas.status, pi.status]).to.deep.equal(["ok", "unreachable"]);
+    } finally {
+      await lab().startHost("pi");
+    }
+  });
 });
