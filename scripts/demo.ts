@@ -1,7 +1,7 @@
 // `npm run demo`: the tool's main job, start to end, on local lab hosts (real OpenSSH + real Debian
 // Postfix in network namespaces, real SMTP relays that demand AUTH). Needs root on Linux.
 //
-//   npm run demo                          lab demo: dry run, apply, apply again, drift, check, repair
+//   npm run demo                          lab demo: dry run, apply, verify, apply again, drift, check, repair
 //   npm run demo -- -i INVENTORY [PLAYBOOK]  your own machines: facts and a dry run only (changes nothing)
 import { spawn } from "node:child_process";
 import { relative } from "node:path";
@@ -91,6 +91,12 @@ async function labDemo(): Promise<void> {
     console.log(
       `relay ${mail.relay}: AUTH as '${mail.authUser}', MAIL FROM:<${mail.mailFrom}>, RCPT TO:<${mail.rcptTo.join(", ")}>`,
     );
+
+    say(
+      "verify: each sending path proven from the host itself (TLS, AUTH, sender, recipient), stopping before DATA",
+    );
+    await provision(["verify", playbook, "-i", inventory, "--limit", "nas"], env);
+    console.log(`(the relays received ${lab.messages().length} message(s): still only the logwatch mail)`);
 
     say("Apply again: nothing to do, no postmap, no reload");
     await provision(["apply", playbook, "-i", inventory], env);

@@ -24,6 +24,7 @@ import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
 import { registerImport } from "./import-command.js";
+import { registerVerify } from "./verify-command.js";
 import type { HostReach } from "../transport/ssh.js";
 
 /**
@@ -220,6 +221,17 @@ export async function run(argv: string[], io: Io = defaultIo()): Promise<number>
     positiveInt,
   );
 
+  registerVerify(program, common, {
+    out,
+    err,
+    outJson,
+    color: io.color,
+    setRedactor: (value) => (redactor = value),
+    setExitCode: (code) => (exitCode = code),
+    load: (playbook, options) => load("dry-run", playbook, options),
+    positiveInt,
+  });
+
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {
@@ -261,13 +273,13 @@ function testPause(value: string | undefined): RunOptions["pause"] {
   return { step: step as PauseStep, seconds: Number(seconds) };
 }
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
   return n;
 }
 
-interface Loaded {
+export interface Loaded {
   jobs: HostJob[];
   secrets: Secret[];
   warnings: string[];
@@ -275,7 +287,7 @@ interface Loaded {
 }
 
 /** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
-async function load(
+export async function load(
   mode: RunMode,
   playbookFile: string | undefined,
   options: CommonOptions,

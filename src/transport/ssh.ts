@@ -1,4 +1,5 @@
 import { NodeSSH } from "node-ssh";
+import type { Duplex } from "node:stream";
 import type { ConnectionSpec } from "../inventory/host.js";
 import type { Secret } from "../secrets/secret.js";
 import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
@@ -52,6 +53,12 @@ export interface RemoteSession {
   /** Run a POSIX sh script as root; `what` names it in errors ("gather facts", "apply"). */
   runScript(script: string, what: string): Promise<RemoteResult>;
   close(): void;
+  /**
+   * A TCP connection made BY THE HOST (an SSH direct-tcpip channel, as `ssh -W`) over this session, for
+   * `provision verify`. Rejects with the host sshd's reason ("Connection refused", ...). Optional so that
+   * recorded sessions in unit tests need not fake it.
+   */
+  forward?(address: string, port: number): Promise<Duplex>;
   /** How many remote commands this session ran (for the benchmark). */
   readonly commandCount: number;
 }
@@ -128,6 +135,14 @@ export async function openSession(
     },
     close() {
       session.close();
+    },
+    forward(address, port) {
+      return new Promise((resolve, reject) => {
+        if (!ssh.connection) return reject(new UnreachableError(hostName, `connection to ${where} lost`));
+        ssh.connection.forwardOut("127.0.0.1", 0, address, port, (error, stream) =>
+          error ? reject(error) : resolve(stream),
+        );
+      });
     },
   };
 }

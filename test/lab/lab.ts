@@ -15,6 +15,7 @@ import {
   makeCertificate,
   RelayLog,
   startRelays,
+  type RelayCommand,
   type RelayMessage,
   type RelaySpec,
   type RunningRelays,
@@ -22,7 +23,7 @@ import {
 import { ensureRootfs, type Release, type Rootfs } from "./rootfs.js";
 import { prepareSystem, SUDO_USER } from "./system.js";
 
-export type { RelayMessage, RelaySpec } from "./relays.js";
+export type { RelayCommand, RelayMessage, RelaySpec } from "./relays.js";
 export { LAB_PASSWORDS, SOHO_RELAYS } from "./soho.js";
 export type { StopMode } from "./runtime.js";
 export { RELEASES, type Release } from "./rootfs.js";
@@ -67,6 +68,8 @@ export interface Lab {
   authFailures(): { relay: string; username: string }[];
   /** The host's Postfix log so far: /var/log/mail.log on namespace hosts, the journal on systemd hosts. */
   mailLog(host: string): Promise<string>;
+  /** Every AUTH, MAIL FROM and RCPT TO the relays accepted, in order (messages() holds those with DATA). */
+  relayCommands(): RelayCommand[];
   /** As root inside the host's namespaces, not over SSH. */
   run(
     host: string,
@@ -215,6 +218,10 @@ class LabImpl implements Lab {
 
   authFailures(): { relay: string; username: string }[] {
     return [...this.relayLog.authFailures];
+  }
+
+  relayCommands(): RelayCommand[] {
+    return [...this.relayLog.commands];
   }
 
   async waitForMessage(pred: (m: RelayMessage) => boolean, timeoutMs = 30_000): Promise<RelayMessage> {

@@ -2,7 +2,12 @@
 // TLS and a successful AUTH, and record what they were given so tests can assert on it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from "smtp-server";
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerAuthentication,
+  type SMTPServerSession,
+} from "smtp-server";
 import { must } from "./exec.js";
 
 export interface RelaySpec {
@@ -23,6 +28,16 @@ export interface RelayMessage {
   data: string;
 }
 
+/** One SMTP command a relay accepted: a login, a MAIL FROM or a RCPT TO (with or without DATA after it). */
+export interface RelayCommand {
+  relay: string;
+  command: "AUTH" | "MAIL FROM" | "RCPT TO";
+  /** The authenticated user at that moment (AUTH: the user just accepted). */
+  authUser: string | null;
+  /** AUTH: the username; MAIL FROM / RCPT TO: the address. */
+  value: string;
+}
+
 export interface AuthFailure {
   relay: string;
   username: string;
@@ -32,6 +47,7 @@ export interface AuthFailure {
 export class RelayLog {
   readonly messages: RelayMessage[] = [];
   readonly authFailures: AuthFailure[] = [];
+  readonly commands: RelayCommand[] = [];
 }
 
 /** One self-signed certificate naming every relay: Postfix at "encrypt" does not verify it anyway. */
@@ -57,6 +73,18 @@ function rejectAuth(): Error {
 }
 
 function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: RelayLog): SMTPServer {
+  // Recorded as accepted, so a test can tell a probe that stopped before DATA from a delivered message.
+  const recordEnvelope =
+    (command: "MAIL FROM" | "RCPT TO") =>
+    (address: SMTPServerAddress, session: SMTPServerSession, callback: (error?: Error | null) => void) => {
+      log.commands.push({
+        relay: spec.name,
+        command,
+        authUser: session.user ?? null,
+        value: address.address,
+      });
+      callback();
+    };
   return new SMTPServer({
     ...tls,
     name: spec.hostname,
@@ -76,10 +104,15 @@ function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: 
       const expected = Object.prototype.hasOwnProperty.call(spec.users, username)
         ? spec.users[username]
         : undefined;
-      if (expected !== undefined && auth.password === expected) return callback(null, { user: username });
+      if (expected !== undefined && auth.password === expected) {
+        log.commands.push({ relay: spec.name, command: "AUTH", authUser: username, value: username });
+        return callback(null, { user: username });
+      }
       log.authFailures.push({ relay: spec.name, username });
       callback(rejectAuth());
     },
+    onMailFrom: recordEnvelope("MAIL FROM"),
+    onRcptTo: recordEnvelope("RCPT TO"),
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
