@@ -2,6 +2,11 @@
 # Reading a host: every fact the planner needs, as records (src/facts/parse.ts builds the facts).
 # Used by the facts script and by the apply script, which re-reads the facts at its end.
 
+# Where libsasl2 may load its plugins from (Debian's multiarch directory included) and where the
+# distribution says what it is. The unit tests point them elsewhere.
+SASL_PLUGIN_DIRS='/usr/lib/sasl2 /usr/lib64/sasl2 /usr/lib/*/sasl2 /usr/local/lib/sasl2'
+OS_RELEASE=/etc/os-release
+
 # postfix_facts: version, default and supported table types, whether Postfix runs, `postconf -n`.
 # Without a Postfix to ask, it says so and ends the script.
 postfix_facts() {
@@ -35,18 +40,22 @@ file_fact() {
 # sasl_facts: what the diagnoses need to know beyond Postfix itself: the Cyrus SASL mechanism plugins
 # the host has (the file names in every directory libsasl2 may load them from; an empty list when there
 # are none, "No worthy mechs found") and the distribution (/etc/os-release ID and ID_LIKE), to name the
-# package that brings them.
+# package that brings them. Each directory that exists is named too (`verify` says where it looked).
 sasl_facts() {
   plugins=""
-  for dir in /usr/lib/sasl2 /usr/lib64/sasl2 /usr/lib/*/sasl2 /usr/local/lib/sasl2; do
+  # Unquoted: the list is split into words and /usr/lib/*/sasl2 expanded (multiarch directories).
+  # shellcheck disable=SC2086
+  for dir in $SASL_PLUGIN_DIRS; do
+    [ -d "$dir" ] || continue
+    emit sasl_plugin_dir "$dir"
     for f in "$dir"/lib*.so*; do
       if [ -e "$f" ]; then plugins="$plugins ${f##*/}"; fi
     done
   done
   emit sasl_plugins "$plugins"
-  if [ -r /etc/os-release ]; then
-    id=$(sed -n 's/^ID=//p' /etc/os-release | tr -d "\"'")
-    like=$(sed -n 's/^ID_LIKE=//p' /etc/os-release | tr -d "\"'")
+  if [ -r "$OS_RELEASE" ]; then
+    id=$(sed -n 's/^ID=//p' "$OS_RELEASE" | tr -d "\"'")
+    like=$(sed -n 's/^ID_LIKE=//p' "$OS_RELEASE" | tr -d "\"'")
     printf 'distro\t%s\t%s\n' "$id" "$like"
   fi
 }

@@ -19,7 +19,19 @@ export type RemoteRecord =
   | { kind: "postconf_n"; text: string }
   | { kind: "sasl_plugins"; files: string[] } // file names in the SASL plugin directories
   | { kind: "distro"; id: string; like: string[] } // /etc/os-release ID and ID_LIKE
+  | { kind: "sasl_plugin_dir"; dir: string } // a SASL plugin directory that exists
   | { kind: "unknown_parameter"; name: string } // a parameter name Postfix does not know
+  // Verify (src/remote/verify.sh)
+  | { kind: "myorigin"; value: string } // expanded; the first line of the file it names
+  | { kind: "helo"; value: string } // smtp_helo_name, expanded
+  | { kind: "default_transport"; value: string }
+  | { kind: "sasl_clients"; clients: string[] } // postconf -A
+  | { kind: "getent" } // the host has getent
+  | { kind: "address"; name: string; address: string } // empty: the name does not resolve
+  | { kind: "ca"; pem: string } // the CA certificates Postfix's SMTP client trusts
+  | { kind: "log_start"; since: number; offset: number; file: string } // file "": the journal only
+  | { kind: "refused"; messageId: string; reason: string } // sendmail refused a test message
+  | { kind: "mail_log"; text: string } // what the mail log gained since log_start
   | FileRecord
   // Apply and rollback
   | { kind: "wrote"; path: string }
@@ -51,6 +63,7 @@ type Reader<K extends RemoteRecord["kind"]> = (fields: string[]) => Extract<Remo
 /** Free text may itself hold tabs (command output): everything after the kind is the value. */
 const text = (fields: string[]) => fields.join("\t");
 const words = (value: string) => value.split(" ").filter((w) => w !== "");
+const base64Text = (field = "") => Buffer.from(field, "base64").toString("utf8");
 
 const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   locked: (f) => ({ kind: "locked", holder: text(f) }),
@@ -61,10 +74,26 @@ const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   default_type: (f) => ({ kind: "default_type", type: text(f) }),
   types: (f) => ({ kind: "types", types: words(text(f)) }),
   running: (f) => ({ kind: "running", running: f[0] === "1" }),
-  postconf_n: (f) => ({ kind: "postconf_n", text: Buffer.from(f[0] ?? "", "base64").toString("utf8") }),
+  postconf_n: (f) => ({ kind: "postconf_n", text: base64Text(f[0]) }),
   sasl_plugins: (f) => ({ kind: "sasl_plugins", files: words(text(f)) }),
   distro: ([id = "", like = ""]) => ({ kind: "distro", id, like: words(like) }),
+  sasl_plugin_dir: (f) => ({ kind: "sasl_plugin_dir", dir: text(f) }),
   unknown_parameter: (f) => ({ kind: "unknown_parameter", name: text(f) }),
+  myorigin: (f) => ({ kind: "myorigin", value: text(f).trim() }),
+  helo: (f) => ({ kind: "helo", value: text(f).trim() }),
+  default_transport: (f) => ({ kind: "default_transport", value: text(f).trim() }),
+  sasl_clients: (f) => ({ kind: "sasl_clients", clients: words(text(f)) }),
+  getent: () => ({ kind: "getent" }),
+  address: ([name = "", address = ""]) => ({ kind: "address", name, address: address.trim() }),
+  ca: (f) => ({ kind: "ca", pem: base64Text(f[0]) }),
+  log_start: ([since = "", offset = "", file = ""]) => ({
+    kind: "log_start",
+    since: Number(since) || 0,
+    offset: Number(offset) || 0,
+    file,
+  }),
+  refused: ([messageId = "", ...reason]) => ({ kind: "refused", messageId, reason: text(reason).trim() }),
+  mail_log: (f) => ({ kind: "mail_log", text: base64Text(f[0]) }),
   file: readFile,
   wrote: (f) => ({ kind: "wrote", path: text(f) }),
   fixed: (f) => ({ kind: "fixed", path: text(f) }),
@@ -76,7 +105,7 @@ const READERS: { [K in RemoteRecord["kind"]]: Reader<K> } = {
   backup: (f) => ({ kind: "backup", backup: text(f) }),
   rolledback: (f) => ({ kind: "rolledback", backup: text(f) }),
   cancelled: (f) => ({ kind: "cancelled", message: text(f) }),
-  run_result: (f) => ({ kind: "run_result", output: Buffer.from(f[0] ?? "", "base64").toString("utf8") }),
+  run_result: (f) => ({ kind: "run_result", output: base64Text(f[0]) }),
 };
 
 /**

@@ -3,12 +3,12 @@ import { shellQuote } from "../transport/shell.js";
 
 /**
  * Every remote script is assembled here from the POSIX sh in this folder: the prelude, the libraries
- * the script needs, its settings, then its per-run body (made by facts/script.ts, engine/apply-script.ts
- * from quoted arguments). The .sh files are read once, from next to this module (`npm run build` copies
+ * the script needs, its settings, then its per-run body (made by facts/script.ts, engine/apply-script.ts,
+ * verify/host-facts.ts and verify/send-test.ts from quoted arguments). The .sh files are read once, from next to this module (`npm run build` copies
  * them into dist/remote).
  */
 
-export const LIBRARIES = ["lock", "facts", "apply", "backup", "service"] as const;
+export const LIBRARIES = ["lock", "facts", "apply", "backup", "service", "verify"] as const;
 export type Library = (typeof LIBRARIES)[number];
 
 /** The shell sources in the order a script holds them (also what `npm run lint` checks). */

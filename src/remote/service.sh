@@ -61,15 +61,20 @@ log_mark() {
   LOG_SINCE=$(date +%s)
 }
 
+# What the log gained since log_mark: from the log file, else (a host logging to the journal only) from
+# the journal.
+log_since() {
+  if [ -n "${LOG_FILE:-}" ] && [ -f "$LOG_FILE" ]; then
+    tail -c +"$((LOG_OFFSET + 1))" "$LOG_FILE" 2>/dev/null
+  elif command -v journalctl >/dev/null 2>&1 && [ -n "${LOG_SINCE:-}" ]; then
+    journalctl -q --no-pager -o cat --since "@$LOG_SINCE" 2>/dev/null
+  fi
+  return 0
+}
+
 # The error lines Postfix and the service manager logged since log_mark, on one line.
 log_reason() {
-  if [ -n "${LOG_FILE:-}" ] && [ -f "$LOG_FILE" ]; then
-    lines=$(tail -c +"$((LOG_OFFSET + 1))" "$LOG_FILE" 2>/dev/null)
-  elif command -v journalctl >/dev/null 2>&1 && [ -n "${LOG_SINCE:-}" ]; then
-    lines=$(journalctl -q --no-pager -o cat --since "@$LOG_SINCE" 2>/dev/null)
-  else
-    lines=
-  fi
+  lines=$(log_since)
   printf '%s\n' "$lines" | grep -E '(fatal|error|panic|warning): |[Ff]ailed' | sed 's/^.*postfix[^ ]*: //' \
     | awk '!seen[$0]++' | tail -n 5 | tr '\n' ' ' | sed 's/ *$//'
 }

@@ -1,30 +1,19 @@
+import {
+  distributionPackages,
+  filterAllows,
+  installedMechanisms,
+  mechanismPlugin,
+  pluginPackage,
+  securityProperties,
+  unmetOptions,
+} from "../diagnose/sasl.js";
+
 /**
  * Which SASL mechanism the host's own Postfix (its Cyrus SASL client) would use with a relay, or why it
  * has none: "No worthy mechs found" in the mail log. Pure: the relay's offer, the playbook's filter and
  * security options, and the plugins found on the host go in; a mechanism or a precise reason comes out.
+ * What Cyrus knows of each mechanism (plugins, security properties, packages) is diagnose/sasl.ts's.
  */
-
-/** Postfix's smtp_sasl_security_options for Cyrus (the properties a mechanism must have). */
-const SECURITY_OPTIONS = ["noplaintext", "noactive", "nodictionary", "noanonymous", "mutual_auth"];
-
-interface Mechanism {
-  /** Plugin file stem in the sasl2 directory: lib<plugin>.so. */
-  plugin: string;
-  /** Which security options the mechanism satisfies (Cyrus' security_flags of the plugin). */
-  satisfies: string[];
-}
-
-/** Cyrus SASL client mechanisms (plugins/*.c, security_flags). */
-const MECHANISMS: Record<string, Mechanism> = {
-  PLAIN: { plugin: "plain", satisfies: ["noanonymous"] },
-  LOGIN: { plugin: "login", satisfies: ["noanonymous"] },
-  "CRAM-MD5": { plugin: "crammd5", satisfies: ["noplaintext", "noanonymous"] },
-  "DIGEST-MD5": { plugin: "digestmd5", satisfies: ["noplaintext", "noanonymous", "mutual_auth"] },
-  "SCRAM-SHA-1": { plugin: "scram", satisfies: ["noplaintext", "noanonymous", "noactive", "mutual_auth"] },
-  "SCRAM-SHA-256": { plugin: "scram", satisfies: ["noplaintext", "noanonymous", "noactive", "mutual_auth"] },
-  NTLM: { plugin: "ntlm", satisfies: ["noplaintext", "noanonymous"] },
-  ANONYMOUS: { plugin: "anonymous", satisfies: ["noplaintext"] },
-};
 
 /** Mechanisms the probe itself can speak (smtp-client.ts). */
 export const SPOKEN = ["PLAIN", "LOGIN", "CRAM-MD5"];
@@ -36,12 +25,12 @@ export interface MechanismInput {
   filter: string[];
   /** smtp_sasl_security_options (the TLS variant is the same: the playbook sets both alike). */
   securityOptions: string[];
-  /** Plugin stems found on the host ("plain", "login", ...). */
+  /** Plugin names found on the host ("plain", "login", ...). */
   plugins: string[];
   /** Where the plugins were looked for, for the message. */
   pluginDirs: string[];
-  /** Package(s) that would provide a missing plugin on this host's distribution. */
-  packageFor: (plugin: string) => string;
+  /** The host's distribution (/etc/os-release), to name the package of a missing plugin. */
+  distro: { id: string; like: string[] } | undefined;
   host: string;
 }
 
@@ -72,19 +61,23 @@ export function chooseMechanism(input: MechanismInput): MechanismChoice {
         `the relay offers (${offered.join(", ")}); Postfix logs "offered no supported AUTH mechanisms"`,
     };
   }
-  const known = filtered.filter((m) => MECHANISMS[m] !== undefined);
-  const refused = (m: string) => input.securityOptions.filter((o) => !MECHANISMS[m]!.satisfies.includes(o));
+  const known = filtered.filter((m) => mechanismPlugin(m) !== undefined);
+  const refused = (m: string) => unmetOptions(m, input.securityOptions);
   const allowed = known.filter((m) => refused(m).length === 0);
-  const withPlugin = known.filter((m) => input.plugins.includes(MECHANISMS[m]!.plugin));
+  const installed = installedMechanisms(input.plugins);
+  const withPlugin = known.filter((m) => installed.includes(m));
   const usable = allowed.filter((m) => withPlugin.includes(m));
   if (usable.length > 0) return choose(usable);
 
   const reasons: string[] = [];
   if (withPlugin.length === 0 && known.length > 0) {
-    const plugins = [...new Set(known.map((m) => MECHANISMS[m]!.plugin))];
-    const packages = [...new Set(plugins.map(input.packageFor))];
+    const plugins = [...new Set(known.map((m) => mechanismPlugin(m)!))];
+    const packages = distributionPackages(input.distro, known);
+    const missing = packages
+      ? `the SASL plugin package ${packages.join(" or ")}`
+      : pluginPackage(input.distro, known);
     reasons.push(
-      `the SASL plugin package ${packages.join(" or ")} is not installed on ${input.host} ` +
+      `${missing} is not installed on ${input.host} ` +
         `(no ${plugins.map((p) => `lib${p}.so`).join(" or ")} in ${input.pluginDirs.join(", ") || "any sasl2 directory"}); ` +
         `Postfix logs "No worthy mechs found"`,
     );
@@ -109,8 +102,8 @@ export function chooseMechanism(input: MechanismInput): MechanismChoice {
 function choose(usable: string[]): MechanismChoice {
   let best = usable[0]!;
   for (const m of usable.slice(1)) {
-    const have = MECHANISMS[best]!.satisfies;
-    const more = MECHANISMS[m]!.satisfies;
+    const have = securityProperties(best);
+    const more = securityProperties(m);
     if (have.every((p) => more.includes(p)) && more.length > have.length) best = m;
   }
   if (SPOKEN.includes(best)) return { ok: true, mechanism: best };
@@ -119,42 +112,4 @@ function choose(usable: string[]): MechanismChoice {
   return fallback
     ? { ok: true, mechanism: fallback, note: `${note}; probed with ${fallback}` }
     : { ok: false, why: `${note} (it speaks ${SPOKEN.join(", ")}); AUTH is not proven` };
-}
-
-/**
- * smtp_sasl_mechanism_filter as Postfix matches a string list: the first pattern that matches decides,
- * `!name` excludes; no pattern matching = excluded; an empty filter allows everything.
- */
-export function filterAllows(filter: string[], mechanism: string): boolean {
-  if (filter.length === 0) return true;
-  for (const pattern of filter) {
-    const negated = pattern.startsWith("!");
-    if (pattern.replace(/^!/, "").toUpperCase() === mechanism.toUpperCase()) return !negated;
-  }
-  return false;
-}
-
-/** Unknown option names are left for Postfix to complain about; only known ones constrain. */
-export function knownSecurityOptions(options: string[]): string[] {
-  return options.map((o) => o.toLowerCase()).filter((o) => SECURITY_OPTIONS.includes(o));
-}
-
-/**
- * The package that provides a Cyrus plugin, by the host's /etc/os-release ID and ID_LIKE. Debian and
- * Ubuntu put every common plugin in libsasl2-modules; Fedora/RHEL split them by mechanism.
- */
-export function pluginPackage(distribution: string[], plugin: string): string {
-  if (distribution.some((d) => d === "debian" || d === "ubuntu")) return "libsasl2-modules";
-  if (distribution.some((d) => ["fedora", "rhel", "centos"].includes(d))) {
-    const rpm: Record<string, string> = {
-      plain: "cyrus-sasl-plain",
-      login: "cyrus-sasl-plain",
-      crammd5: "cyrus-sasl-md5",
-      digestmd5: "cyrus-sasl-md5",
-      scram: "cyrus-sasl-scram",
-      ntlm: "cyrus-sasl-ntlm",
-    };
-    return rpm[plugin] ?? "cyrus-sasl";
-  }
-  return `(the package providing the Cyrus SASL ${plugin} plugin)`;
 }

@@ -4,7 +4,7 @@ import { formatNextHop, isImplicitTls, resolvePort } from "../postfix/relay.js";
 import { listItems } from "../postfix/rules.js";
 import type { PostfixState } from "../postfix/state.js";
 import type { Secret } from "../secrets/secret.js";
-import { knownSecurityOptions } from "./mechanisms.js";
+import { knownSecurityOptions } from "../diagnose/sasl.js";
 
 /**
  * The sending paths a playbook declares for one host, each with everything the probe needs. Pure.

@@ -10,7 +10,7 @@ import {
   type Problem,
 } from "./classify.js";
 import type { VerifyHostFacts } from "./host-facts.js";
-import { chooseMechanism, pluginPackage } from "./mechanisms.js";
+import { chooseMechanism } from "./mechanisms.js";
 import type { Relay, VerifyPath } from "./paths.js";
 import { SmtpClient, SmtpClosedError, SmtpTimeoutError, type Reply } from "./smtp-client.js";
 
@@ -197,9 +197,9 @@ function mechanismFor(
     offered: extensions(ehlo).get("AUTH") ?? [],
     filter: relay.mechanisms,
     securityOptions: relay.securityOptions,
-    plugins: facts.plugins,
-    pluginDirs: facts.pluginDirs,
-    packageFor: (plugin) => pluginPackage(facts.distribution, plugin),
+    plugins: facts.saslPlugins,
+    pluginDirs: facts.saslPluginDirs,
+    distro: facts.distro,
     host: hostName,
   });
   if (!choice.ok)

@@ -68,8 +68,7 @@ async function verifyHost(job: HostJob, options: VerifyOptions): Promise<HostVer
       state.main,
     );
     const raw = await session.runScript(script, "read the host's mail setup");
-    const facts = parseHostFacts(raw.stdout);
-    if (facts.version === "") throw new Error(`Postfix is not installed on ${name} (postconf not found)`);
+    const facts = parseHostFacts(name, raw.stdout);
     const paths = sendingPaths(state, { name, ...facts }, facts.myorigin || name);
     const forward = session.forward?.bind(session);
     if (!forward) throw new Error("this session cannot open connections from the host");

@@ -3,6 +3,7 @@ import {
   deleteScript,
   flushScript,
   messageFates,
+  parseLog,
   parseSendOutput,
   readLogScript,
   sendScript,
@@ -37,7 +38,7 @@ export async function runSendTest(
   let flushed = false;
   let latest = new Map<string, Fate>();
   for (;;) {
-    const log = (await session.runScript(readLogScript(sent.start), "read the mail log")).stdout;
+    const log = parseLog((await session.runScript(readLogScript(sent.start), "read the mail log")).stdout);
     latest = messageFates(log, pending);
     const open = [...latest.values()].filter((f) => f.status === "waiting");
     const elapsed = (Date.now() - started) / 1000;

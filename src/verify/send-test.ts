@@ -1,3 +1,5 @@
+import { findRecord, parseRecords, type RemoteRecord } from "../remote/records.js";
+import { remoteScript } from "../remote/script.js";
 import { shellQuote } from "../transport/shell.js";
 
 /**
@@ -22,71 +24,70 @@ export type Fate =
   | { status: "waiting"; queueId?: string }
   | { status: "not-queued"; reason: string };
 
-/** Hands every message to sendmail; prints where the log stood before (`log FILE OFFSET` or `journal T`). */
+/** Where the log stood before the messages were sent (the `log_start` record): what read_log takes back. */
+export type LogStart = Omit<Extract<RemoteRecord, { kind: "log_start" }>, "kind">;
+
+/** Every remote step of a send test: src/remote/verify.sh, with service.sh's log position. */
+const script = (body: string[]) => remoteScript({ libraries: ["service", "verify"], settings: {}, body });
+
+/** Notes where the log stands, then hands every message to sendmail. */
 export function sendScript(messages: TestMessage[]): string {
-  const sends = messages.map((m) => {
-    const body = [
-      `From: <${m.sender}>`,
-      `To: <${m.recipient}>`,
-      `Subject: provision verify --send-test (${m.label})`,
-      `Message-ID: <${m.messageId}>`,
-      `X-Provision-Verify: ${m.messageId}`,
-      "",
-      `A test message from provision verify --send-test, through the path: ${m.label}.`,
-      "",
-    ].join("\n");
-    return (
-      `out=$(printf '%s' ${shellQuote(body)} | sendmail -f ${shellQuote(m.sender)} -- ${shellQuote(m.recipient)} 2>&1)` +
-      ` || printf 'failed\\t%s %s\\n' ${shellQuote(m.messageId)} "$(printf '%s' "$out" | tr '\\n' ' ')"`
-    );
-  });
-  return `
-set -u
-PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-${LOG_SOURCE}
-if [ -n "$log" ]; then printf 'start\\tlog %s %s\\n' "$(wc -c < "$log")" "$log"; else printf 'start\\tjournal %s\\n' "$(date +%s)"; fi
-${sends.join("\n")}
-true
-`;
+  return script([
+    "log_start",
+    ...messages.map((m) =>
+      ["send_message", m.sender, m.recipient, m.messageId, messageText(m)].map(quoteArgument).join(" "),
+    ),
+  ]);
 }
 
-/** Postfix's own log file, else Debian's syslog file; none: the journal. */
-const LOG_SOURCE = `log=$(postconf -h maillog_file 2>/dev/null)
-case $log in /*) ;; *) log= ;; esac
-[ -n "$log" ] || log=/var/log/mail.log
-[ -r "$log" ] || log=`;
-
-/** Everything the log gained since `start` (the `start` record of sendScript). */
-export function readLogScript(start: string): string {
-  const [kind, first, ...rest] = start.split(" ");
-  if (kind === "log") {
-    return `tail -c +$((${Number(first) || 0} + 1)) ${shellQuote(rest.join(" "))} 2>/dev/null; true`;
-  }
-  return `journalctl -q -o cat --since @${Number(first) || 0} 2>/dev/null; true`;
+function messageText(m: TestMessage): string {
+  return [
+    `From: <${m.sender}>`,
+    `To: <${m.recipient}>`,
+    `Subject: provision verify --send-test (${m.label})`,
+    `Message-ID: <${m.messageId}>`,
+    `X-Provision-Verify: ${m.messageId}`,
+    "",
+    `A test message from provision verify --send-test, through the path: ${m.label}.`,
+    "",
+  ].join("\n");
 }
 
-/** Deliver these queued messages now (qmgr may be waiting), then drop those given up on. */
+/** The function name as is; every argument quoted. */
+const quoteArgument = (word: string, index: number) => (index === 0 ? word : shellQuote(word));
+
+/** Everything the log gained since `start`. */
+export function readLogScript(start: LogStart): string {
+  return script([`read_log ${start.since} ${start.offset} ${shellQuote(start.file)}`]);
+}
+
+/** Deliver these queued messages now (qmgr may be waiting). */
 export function flushScript(queueIds: string[]): string {
-  return queueIds.map((id) => `postqueue -i ${shellQuote(id)} >/dev/null 2>&1`).join("\n") + "\ntrue\n";
+  return script([["flush_messages", ...queueIds.map(shellQuote)].join(" ")]);
 }
 
+/** Drop the messages given up on. */
 export function deleteScript(queueIds: string[]): string {
-  return queueIds.map((id) => `postsuper -d ${shellQuote(id)} >/dev/null 2>&1`).join("\n") + "\ntrue\n";
+  return script([["drop_messages", ...queueIds.map(shellQuote)].join(" ")]);
 }
 
 /** sendScript's output: where the log stood, and the messages sendmail refused outright. */
-export function parseSendOutput(stdout: string): { start?: string; refused: Map<string, string> } {
-  let start: string | undefined;
+export function parseSendOutput(stdout: string): { start?: LogStart; refused: Map<string, string> } {
+  const records = parseRecords(stdout);
+  const logStart = findRecord(records, "log_start");
   const refused = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const [kind, rest = ""] = line.split("\t");
-    if (kind === "start") start = rest;
-    if (kind === "failed") {
-      const space = rest.indexOf(" ");
-      refused.set(rest.slice(0, space), rest.slice(space + 1).trim() || "sendmail failed");
-    }
+  for (const record of records) {
+    if (record.kind === "refused") refused.set(record.messageId, record.reason || "sendmail failed");
   }
-  return { ...(start !== undefined && { start }), refused };
+  return {
+    ...(logStart && { start: { since: logStart.since, offset: logStart.offset, file: logStart.file } }),
+    refused,
+  };
+}
+
+/** read_log's output: the log text. */
+export function parseLog(stdout: string): string {
+  return findRecord(parseRecords(stdout), "mail_log")?.text ?? "";
 }
 
 /**

@@ -141,6 +141,12 @@ export class Sandbox {
     writeFileSync(join(this.stubs, "says", program), text);
   }
 
+  /** A stub of another program: records its calls like the others, then runs `body` (sh). */
+  program(name: string, body: string): void {
+    const script = `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${this.stubs}/calls'\n${body}\n`;
+    writeFileSync(join(this.stubs, "bin", name), script, { mode: 0o755 });
+  }
+
   running(yes: boolean): void {
     if (yes) writeFileSync(join(this.stubs, "running"), "");
     else rmSync(join(this.stubs, "running"), { force: true });

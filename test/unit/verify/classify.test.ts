@@ -36,31 +36,36 @@ describe("verify: causes, facts and fates", () => {
     expect(replyProblem("greeting", { code: 554, lines: ["go away"] }).kind).to.equal("session-refused");
   });
 
-  it("reads the host's facts: plugins by stem, names that resolve, myorigin, distribution", () => {
+  it("reads the host's facts: plugins by name, names that resolve, myorigin, distribution", () => {
     const facts = parseHostFacts(
+      "nas",
       [
         "version\t3.7.11",
         "types\tbtree cidr hash ",
+        "sasl_plugin_dir\t/usr/lib/x86_64-linux-gnu/sasl2",
+        "sasl_plugins\t libplain.so.2.0.25 libplain.so liblogin.so.2",
+        "distro\tdebian\t",
         "myorigin\tnas.home.example",
         "sasl_clients\tcyrus ",
-        "distribution\tDebian ",
-        "plugin_dir\t/usr/lib/x86_64-linux-gnu/sasl2",
-        "plugin\tlibplain.so.2.0.25",
-        "plugin\tlibplain.so",
-        "plugin\tliblogin.so.2",
         "getent\tyes",
-        "address\tmail.isp.example 198.18.0.2",
-        "address\tnowhere.example ",
+        "address\tmail.isp.example\t198.18.0.2",
+        "address\tnowhere.example\t",
         "ca\t" + Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64"),
         "noise without a tab",
       ].join("\n"),
     );
-    expect(facts.plugins).to.deep.equal(["plain", "login"]);
+    expect(facts.saslPlugins).to.deep.equal(["login", "plain"]);
+    expect(facts.saslPluginDirs).to.deep.equal(["/usr/lib/x86_64-linux-gnu/sasl2"]);
     expect([...facts.addresses]).to.deep.equal([["mail.isp.example", "198.18.0.2"]]);
     expect(facts).to.include({ version: "3.7.11", myorigin: "nas.home.example", getent: true });
-    expect(facts.distribution).to.deep.equal(["debian"]);
+    expect(facts.saslClients).to.deep.equal(["cyrus"]);
+    expect(facts.distro).to.deep.equal({ id: "debian", like: [] });
     expect(facts.supportedTypes).to.deep.equal(["btree", "cidr", "hash"]);
     expect(facts.caCertificates).to.equal("-----BEGIN CERTIFICATE-----\n");
+  });
+
+  it("a host without Postfix is an error naming what to install", () => {
+    expect(() => parseHostFacts("nas", "no-postfix\t1\n")).to.throw(/Postfix is not installed/);
   });
 
   it("finds each test message's fate in the mail log", () => {
@@ -98,9 +103,9 @@ describe("verify: causes, facts and fates", () => {
 
   it("reads what sendmail refused outright", () => {
     const sent = parseSendOutput(
-      "start\tlog 1234 /var/log/mail.log\nfailed\tid-2 sendmail: fatal: bad address \n",
+      "log_start\t1764470000\t1234\t/var/log/mail.log\nrefused\tid-2\tsendmail: fatal: bad address \n",
     );
-    expect(sent.start).to.equal("log 1234 /var/log/mail.log");
+    expect(sent.start).to.deep.equal({ since: 1764470000, offset: 1234, file: "/var/log/mail.log" });
     expect([...sent.refused]).to.deep.equal([["id-2", "sendmail: fatal: bad address"]]);
   });
 

@@ -1,10 +1,6 @@
 import { expect } from "chai";
-import {
-  chooseMechanism,
-  filterAllows,
-  pluginPackage,
-  type MechanismInput,
-} from "../../../src/verify/mechanisms.js";
+import { filterAllows } from "../../../src/diagnose/sasl.js";
+import { chooseMechanism, type MechanismInput } from "../../../src/verify/mechanisms.js";
 
 describe("verify/mechanisms: the SASL mechanism the host's Postfix would use", () => {
   const input = (over: Partial<MechanismInput>): MechanismInput => ({
@@ -13,7 +9,7 @@ describe("verify/mechanisms: the SASL mechanism the host's Postfix would use", (
     securityOptions: ["noanonymous"],
     plugins: ["plain", "login", "crammd5", "digestmd5", "anonymous"],
     pluginDirs: ["/usr/lib/x86_64-linux-gnu/sasl2"],
-    packageFor: (plugin) => pluginPackage(["debian"], plugin),
+    distro: { id: "debian", like: [] },
     host: "nas",
     ...over,
   });
@@ -56,10 +52,16 @@ describe("verify/mechanisms: the SASL mechanism the host's Postfix would use", (
     expect(!debian.ok && debian.why).to.include(
       "the SASL plugin package libsasl2-modules is not installed on nas (no libplain.so or liblogin.so in /usr/lib/x86_64-linux-gnu/sasl2)",
     );
-    const fedora = chooseMechanism(
-      input({ plugins: [], packageFor: (plugin) => pluginPackage(["fedora"], plugin) }),
+    const fedora = chooseMechanism(input({ plugins: [], distro: { id: "rocky", like: ["rhel", "fedora"] } }));
+    expect(!fedora.ok && fedora.why).to.include("the SASL plugin package cyrus-sasl-plain is not installed");
+    const either = chooseMechanism(
+      input({ offered: ["CRAM-MD5", "PLAIN"], plugins: [], distro: { id: "fedora", like: [] } }),
     );
-    expect(!fedora.ok && fedora.why).to.include("cyrus-sasl-plain is not installed");
+    expect(!either.ok && either.why).to.include("cyrus-sasl-md5 or cyrus-sasl-plain is not installed");
+    const unknown = chooseMechanism(input({ plugins: [], distro: undefined }));
+    expect(!unknown.ok && unknown.why).to.include(
+      "the Cyrus SASL plugin package of this distribution (Debian/Ubuntu: libsasl2-modules; Fedora/RHEL: cyrus-sasl-plain) is not installed on nas",
+    );
   });
 
   it("both causes at once are both reported", () => {
