@@ -35,7 +35,7 @@ export function sendScript(messages: TestMessage[]): string {
   return script([
     "log_start",
     ...messages.map((m) =>
-      ["send_message", m.sender, m.recipient, m.messageId, messageText(m)].map(quoteArgument).join(" "),
+      ["send_message", ...[m.sender, m.recipient, m.messageId, messageText(m)].map(shellQuote)].join(" "),
     ),
   ]);
 }
@@ -52,9 +52,6 @@ function messageText(m: TestMessage): string {
     "",
   ].join("\n");
 }
-
-/** The function name as is; every argument quoted. */
-const quoteArgument = (word: string, index: number) => (index === 0 ? word : shellQuote(word));
 
 /** Everything the log gained since `start`. */
 export function readLogScript(start: LogStart): string {
