@@ -206,6 +206,17 @@ for (const shell of SHELLS) {
       expect(host.isRunning()).to.equal(true);
     });
 
+    it("a failure that says nothing is explained by the error lines the mail log gained since log_mark", () => {
+      writeFileSync(join(host.root, "mail.log"), "Nov 30 postfix/master[1]: fatal: an old failure\n");
+      const run = host.run(shell, [
+        "log_mark",
+        `printf '%s\\n' 'Nov 30 postfix/master[2]: fatal: bind 0.0.0.0 port 25: Address in use' >> "$MAIL_LOG"`,
+        `printf '%s\\n' 'Nov 30 postfix/qmgr[3]: info: nothing wrong' >> "$MAIL_LOG"`,
+        `echo "reason: $(because '')"`,
+      ]);
+      expect(run.stdout).to.equal("reason: fatal: bind 0.0.0.0 port 25: Address in use\n");
+    });
+
     it("activate none touches nothing", () => {
       const run = host.run(shell, ["start_work", "activate none", "finish"]);
       expect(run.records).to.deep.equal([]);
