@@ -10,7 +10,7 @@ import { acquireLock, destroyHosts, releaseLock, removeLabFiles, removeLock } fr
 import { SystemdGuest } from "./guest.js";
 import { LabHostRuntime } from "./host.js";
 import type { HostRuntime, StopMode } from "./runtime.js";
-import { createBridge, hostAddressFor, leftovers, MAX_HOSTS, relayAddressFor } from "./network.js";
+import { createBridge, hostAddressFor, LAB_SLOT, leftovers, MAX_HOSTS, relayAddressFor } from "./network.js";
 import {
   makeCertificate,
   RelayLog,
@@ -39,7 +39,7 @@ export type LabHostSpec = string | { name: string; release?: Release };
 export interface LabOptions {
   hosts: LabHostSpec[];
   relays: RelaySpec[];
-  /** State dir (keys, per-host files); default <repo>/.lab. */
+  /** State dir (keys, per-host files); default <repo>/.lab (slot 1: <repo>/.lab-1). */
   dir?: string;
   /** Progress messages (package install, snapshot); default stderr. */
   log?: (msg: string) => void;
@@ -85,7 +85,8 @@ export interface Lab {
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DEFAULT_LAB_DIR = join(REPO_ROOT, ".lab");
+/** Per slot, so that two labs run from one checkout never share host files (slot 1: .lab-1). */
+export const DEFAULT_LAB_DIR = join(REPO_ROOT, LAB_SLOT === 0 ? ".lab" : `.lab-${LAB_SLOT}`);
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/;
 /** Hosts booted at once; beyond this the machine's few CPUs only thrash. */
 const BOOT_CONCURRENCY = 8;
