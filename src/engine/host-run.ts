@@ -1,7 +1,6 @@
 import type { InventoryHost } from "../inventory/host.js";
 import { randomBytes } from "node:crypto";
 import type { PostfixState } from "../postfix/state.js";
-import { deriveConfig } from "../postfix/derive.js";
 import { diagnose } from "../diagnose/diagnose.js";
 import { factsSummary, type HostFacts } from "../facts/types.js";
 import { CommandTimeoutError, HostError, UnreachableError } from "../errors.js";
@@ -9,7 +8,7 @@ import { openSession, type RemoteSession, type SessionOptions } from "../transpo
 import type { Pause } from "./apply-script.js";
 import { applyPlan, followUp, type ApplyResult } from "./apply.js";
 import { factRequest, gatherFacts } from "./gather.js";
-import { makePlan, MAIN_CF, unverifiedPasswords, type Plan } from "./plan.js";
+import { configFor, makePlan, MAIN_CF, unverifiedPasswords, type Plan } from "./plan.js";
 import type { HostOutcome, HostStatus } from "./outcome.js";
 
 /**
@@ -75,7 +74,7 @@ export async function runHost(
       warnings = withNew(warnings, facts.warnings);
       if (mode === "facts" || !job.state) break;
 
-      const config = deriveConfig(job.state, { name, ...facts });
+      const config = configFor(job.state, name, facts);
       plan = makePlan(config, facts);
       warnings = withNew(warnings, unverifiedPasswords(config));
       // Before any write, in every mode: an error here means no mail could leave (diagnose.ts).

@@ -1,4 +1,5 @@
-import type { DesiredConfig, DesiredTable } from "../postfix/derive.js";
+import { deriveConfig, settleImplied, type DesiredConfig, type DesiredTable } from "../postfix/derive.js";
+import type { PostfixState } from "../postfix/state.js";
 import { editMainCf, mainCfValues } from "../postfix/maincf.js";
 import { ALL_INDEX_SUFFIXES } from "../postfix/tabletypes.js";
 import { maskTableText, renderTable, unresolvedPasswords, withHostPasswords } from "../postfix/table.js";
@@ -60,6 +61,12 @@ export interface Plan {
 
 /** Parameters that only take effect after a full stop + start of Postfix. */
 const RESTART_PARAMETERS = new Set(["inet_interfaces", "inet_protocols"]);
+
+/** The desired configuration of one host, settled against its main.cf (see DesiredConfig.implied). */
+export function configFor(state: PostfixState, name: string, facts: HostFacts): DesiredConfig {
+  const config = deriveConfig(state, { name, ...facts });
+  return settleImplied(config, mainCfValues(facts.files.get(MAIN_CF)?.content ?? ""));
+}
 
 export function makePlan(config: DesiredConfig, facts: HostFacts): Plan {
   const plan: Plan = {

@@ -1,6 +1,5 @@
-import { MAIN_CF, octal, TABLE_MODE } from "../engine/plan.js";
+import { configFor, MAIN_CF, octal, TABLE_MODE } from "../engine/plan.js";
 import type { HostFacts } from "../facts/types.js";
-import { deriveConfig } from "../postfix/derive.js";
 import { editMainCf, mainCfValues } from "../postfix/maincf.js";
 import { foldKey } from "../postfix/rules.js";
 import { renderTable } from "../postfix/table.js";
@@ -23,7 +22,7 @@ export interface ImportEffect {
 }
 
 export function importEffect(host: string, recognised: Recognised, facts: HostFacts): ImportEffect {
-  const config = deriveConfig(recognised.state, { name: host, ...facts });
+  const config = configFor(recognised.state, host, facts);
   const mainText = facts.files.get(MAIN_CF)?.content ?? "";
   const before = mainCfValues(mainText);
   const edit = editMainCf(mainText, config.main);

@@ -3,6 +3,7 @@ import { RELAY_PARAMS } from "../postfix/derive-relay.js";
 import {
   addressKeyProblem,
   isAddress,
+  listItems,
   normaliseValue,
   tableKeyProblem,
   tableNameProblem,
@@ -47,6 +48,9 @@ const STOCK: Readonly<Record<string, string | true>> = {
   smtp_tls_security_level: "may",
   smtp_tls_session_cache_database: "btree:${data_directory}/smtp_scache",
 };
+
+/** Postfix's compiled-in smtp_sasl_security_options. */
+const SASL_OPTIONS_DEFAULT = "noplaintext, noanonymous";
 
 const MAPS = {
   generic: "smtp_generic_maps",
@@ -131,6 +135,12 @@ export function recognise(facts: HostFacts): Recognised {
     if (stock === true || (stock !== undefined && normaliseValue(stock) === normaliseValue(value))) continue;
     state.main[name] = value;
   }
+  // Options of their own for TLS sessions (e.g. plaintext allowed only there) stay a main: value; the
+  // same list as smtp_sasl_security_options is what the relay: options give anyway.
+  const tlsOptions = params.get("smtp_sasl_tls_security_options");
+  const options = params.get("smtp_sasl_security_options") ?? SASL_OPTIONS_DEFAULT;
+  if (relay && tlsOptions !== undefined && listItems(tlsOptions).join() !== listItems(options).join())
+    state.main.smtp_sasl_tls_security_options = tlsOptions;
   return { state, passwords, notes };
 }
 
@@ -258,7 +268,7 @@ function relayOptions(params: Map<string, string>): Partial<NonNullable<PostfixS
   const tls = params.get("smtp_tls_security_level");
   const mechanisms = params.get("smtp_sasl_mechanism_filter");
   const authenticates = params.get("smtp_sasl_auth_enable") === "yes";
-  const options = params.get("smtp_sasl_security_options") ?? "noplaintext, noanonymous";
+  const options = params.get("smtp_sasl_security_options") ?? SASL_OPTIONS_DEFAULT;
   return {
     ...(tls !== undefined && tls !== "" && { tls }),
     ...(mechanisms !== undefined && mechanisms !== "" && { mechanisms: list(mechanisms) }),

@@ -59,6 +59,8 @@ const MANDATORY_TLS = ["encrypt", "dane-only", "fingerprint", "verify", "secure"
 export interface RelayConfig {
   /** The relay parameters, except the two table references (deriveConfig adds those). */
   main: Partial<Record<RelayParam, string>>;
+  /** Parameters whose Postfix default already gives the value they need (see DesiredConfig.implied). */
+  implied: Partial<Record<RelayParam, string>>;
   sasl: TableEntry[];
   senderRelay: TableEntry[];
 }
@@ -69,6 +71,7 @@ export function deriveRelay(
   host: PostfixHostInfo,
 ): RelayConfig {
   const main: RelayConfig["main"] = {};
+  const implied: RelayConfig["implied"] = {};
   const sasl: TableEntry[] = [];
   const senderRelay: TableEntry[] = [];
   const hops: { path: StatePath; hop: NextHop }[] = [];
@@ -123,7 +126,9 @@ export function deriveRelay(
       optionList(relay?.securityOptions ?? ["noanonymous"]),
     );
     main.smtp_sasl_security_options = options;
-    main.smtp_sasl_tls_security_options = options;
+    // Its default is $smtp_sasl_security_options: a line of its own would only repeat the value (and
+    // would add a line to a hand-made setup that provision import adopts).
+    implied.smtp_sasl_tls_security_options = options;
     const mechanisms = atPath(["relay", "mechanisms"], () => optionList(relay?.mechanisms ?? []));
     if (mechanisms !== "") main.smtp_sasl_mechanism_filter = mechanisms;
   } else if (relay?.securityOptions !== undefined || relay?.mechanisms !== undefined) {
@@ -152,7 +157,7 @@ export function deriveRelay(
     );
   }
   main.smtp_tls_security_level = tls;
-  return { main, sasl, senderRelay };
+  return { main, implied, sasl, senderRelay };
 }
 
 /** The sasl_passwd value `username:password`, or undefined without credentials. */

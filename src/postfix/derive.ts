@@ -2,6 +2,7 @@ import { deriveRelay, RELAY_OPTION, RELAY_PARAMS, type RelayParam } from "./deri
 import type { PostfixHostInfo } from "./host-info.js";
 import {
   BUILT_IN_TABLES,
+  listItems,
   managedTables,
   normaliseValue,
   parameterNameProblem,
@@ -34,6 +35,12 @@ export interface DesiredTable {
 export interface DesiredConfig {
   main: Record<string, string | null>;
   /**
+   * Owned parameters whose Postfix default already yields the value the state needs
+   * (smtp_sasl_tls_security_options follows $smtp_sasl_security_options). `main` removes them; a host
+   * whose main.cf says exactly this value keeps its line (settleImplied), so both forms are in sync.
+   */
+  implied: Record<string, string>;
+  /**
    * Table sources this state owns but no longer needs: sasl_passwd once `relay:`/`senders:` carry no
    * credentials. They hold old passwords, so they are removed (with their indexes), not left behind.
    */
@@ -43,6 +50,8 @@ export interface DesiredConfig {
 
 interface Derived {
   value: string | null;
+  /** The value the parameter's default gives: main: may set another, the host may say it (DesiredConfig.implied). */
+  implied?: string;
   /** The playbook option that sets it. */
   option: string;
 }
@@ -107,7 +116,11 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
     derivedTable("sasl_passwd", relay.sasl);
     derivedTable("sender_relay", relay.senderRelay);
     for (const name of RELAY_PARAMS) {
-      derived.set(name, { value: values[name] ?? null, option: RELAY_OPTION[name] });
+      derived.set(name, {
+        value: values[name] ?? null,
+        option: RELAY_OPTION[name],
+        implied: relay.implied[name],
+      });
       if (name === "relayhost") {
         // Debian's "Local only" install sets both to `error`: with a relay, mail would never leave.
         for (const transport of ["default_transport", "relay_transport"]) {
@@ -143,12 +156,18 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
   }
 
   const main: Record<string, string | null> = {};
-  for (const [name, { value }] of derived) main[name] = value;
+  const implied: Record<string, string> = {};
+  for (const [name, own] of derived) {
+    main[name] = own.value;
+    if (own.implied !== undefined) implied[name] = own.implied;
+  }
   for (const [name, value] of Object.entries(state.main)) {
     check(parameterNameProblem(name), ["main", name], { atKey: true });
     if (value !== null) check(parameterValueProblem(value), ["main", name]);
     const own = derived.get(name);
-    if (own === undefined) {
+    // An implied parameter is the default following another one; main: may set it apart, e.g.
+    // smtp_sasl_tls_security_options = noanonymous beside noplaintext for sessions without TLS.
+    if (own === undefined || own.implied !== undefined) {
       main[name] = value;
     } else if (!sameValue(own.value, value)) {
       throw new StateError(
@@ -164,7 +183,22 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
   const retired = managedTables(state)
     .filter((name) => !tables.some((t) => t.name === name))
     .map((name) => `${POSTFIX_DIR}/${name}`);
-  return { main, tables, retired };
+  return { main, implied, tables, retired };
+}
+
+/**
+ * The config for one host's main.cf as it is: an implied parameter the host already sets to exactly
+ * the implied value keeps its line; any other value is removed, so the default gives the value. Pure.
+ */
+export function settleImplied(config: DesiredConfig, current: ReadonlyMap<string, string>): DesiredConfig {
+  const main = { ...config.main };
+  for (const [name, value] of Object.entries(config.implied)) {
+    // These are lists: "a,b" on the host says the same as "a, b".
+    const have = current.get(name);
+    if (main[name] === null && have !== undefined && listItems(have).join() === listItems(value).join())
+      main[name] = value;
+  }
+  return { ...config, main };
 }
 
 function resolvePlayType(requested: string, host: PostfixHostInfo): string {

@@ -45,6 +45,8 @@ export interface Relay {
   mechanisms: string[];
   /** smtp_sasl_security_options (Cyrus options only). */
   securityOptions: string[];
+  /** smtp_sasl_tls_security_options, what Postfix applies once TLS is up: main: may set it apart. */
+  tlsSecurityOptions: string[];
 }
 
 export function sendingPaths(state: PostfixState, host: PostfixHostInfo, myorigin: string): VerifyPath[] {
@@ -54,12 +56,15 @@ export function sendingPaths(state: PostfixState, host: PostfixHostInfo, myorigi
   if (!state.relay && senders.length === 0) return [{ kind: "direct", sender, mailFrom: rewrite(sender) }];
 
   // The same derivation as apply: the relay parameters the host gets are the ones probed.
-  const { main } = deriveRelay(state.relay, senders, host);
+  const { main, implied } = deriveRelay(state.relay, senders, host);
+  const securityOptions = main.smtp_sasl_security_options ?? "";
+  const tlsOptions = state.main.smtp_sasl_tls_security_options ?? implied.smtp_sasl_tls_security_options;
   const common = {
     implicitTls: main.smtp_tls_wrappermode === "yes",
     tls: main.smtp_tls_security_level ?? "may",
     mechanisms: listItems(main.smtp_sasl_mechanism_filter ?? ""),
-    securityOptions: knownSecurityOptions(listItems(main.smtp_sasl_security_options ?? "")),
+    securityOptions: knownSecurityOptions(listItems(securityOptions)),
+    tlsSecurityOptions: knownSecurityOptions(listItems(tlsOptions ?? securityOptions)),
   };
   const paths: VerifyPath[] = [];
   if (state.relay) {

@@ -119,7 +119,7 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
     result.certificate = certificateCheck(client, relay);
     if (relay.login) {
       const { username, password } = relay.login;
-      const mechanism = mechanismFor(ehlo, relay, context);
+      const mechanism = mechanismFor(ehlo, relay, context, client.tlsSocket !== undefined);
       if (mechanism.note) result.notes.push(mechanism.note);
       const reply = await client.auth(mechanism.mechanism, username, password.reveal());
       if (reply.code !== 235) throw new Failure(replyProblem("auth", reply, { username }));
@@ -185,6 +185,7 @@ function mechanismFor(
   ehlo: Reply,
   relay: Relay,
   context: ProbeContext,
+  tls: boolean,
 ): { mechanism: string; note?: string } {
   const { facts, hostName } = context;
   if (!facts.saslClients.includes("cyrus")) {
@@ -196,7 +197,7 @@ function mechanismFor(
   const choice = chooseMechanism({
     offered: extensions(ehlo).get("AUTH") ?? [],
     filter: relay.mechanisms,
-    securityOptions: relay.securityOptions,
+    securityOptions: tls ? relay.tlsSecurityOptions : relay.securityOptions,
     plugins: facts.saslPlugins,
     pluginDirs: facts.saslPluginDirs,
     distro: facts.distro,

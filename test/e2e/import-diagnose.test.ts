@@ -75,6 +75,7 @@ describe("import a hand-made setup; diagnoses before any write", function () {
     const applied = await provision(["apply", playbook, "-i", inventory, "--limit", "adopt"], work, env);
     expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
     const after = await truth(tables);
+    expect(after.postconfN, "postconf -n").to.equal(before.postconfN);
     expect(after.entries).to.deep.equal(before.entries);
     const changed = (a: string, b: string) => a.split("\n").filter((line) => !b.split("\n").includes(line));
     expect(changed(after.effective, before.effective), "effective values (postconf -x)").to.deep.equal([]);
@@ -157,16 +158,38 @@ describe("import a hand-made setup; diagnoses before any write", function () {
       MAIL_ISP_EXAMPLE_PASSWORD: LAB_PASSWORDS.isp,
       USER1_EXAMPLE_COM_PASSWORD: LAB_PASSWORDS.exampleCom,
     };
-    const { imported, dry, before, after } = await roundTrip(["sasl_passwd", "sender_relay"], env);
+    const { imported, dry, after } = await roundTrip(["sasl_passwd", "sender_relay"], env);
     expect(imported.stdout).to.include("password: { env: MAIL_ISP_EXAMPLE_PASSWORD }");
     expect(imported.stderr).to.include(
       "MAIL_ISP_EXAMPLE_PASSWORD  password of username for [mail.isp.example]:submission",
     );
-    // Postfix's default made explicit, the only main.cf line the apply adds: named by import and the dry run.
-    expect(imported.stderr).to.include('main.cf smtp_sasl_tls_security_options: (not set) -> "noanonymous"');
-    expect(dry.stdout).to.match(/parameter +\/etc\/postfix\/main.cf: smtp_sasl_tls_security_options$/m);
-    const added = after.postconfN.split("\n").filter((line) => !before.postconfN.split("\n").includes(line));
-    expect(added).to.deep.equal(["smtp_sasl_tls_security_options = noanonymous"]);
+    expect(imported.stderr).to.include("changes no main.cf value and no table entry");
+    expect(dry.stdout).to.not.match(/parameter +\/etc\/postfix\/main.cf/);
+    expect(after.postconfN).to.include("smtp_sasl_security_options = noanonymous");
+  });
+
+  it("port 465 with options of its own for TLS sessions: main.cf and the tables stay as they are", async () => {
+    await handConfigure(
+      [
+        "relayhost = [mail.isp.example]:465",
+        "smtp_sasl_auth_enable = yes",
+        "smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd",
+        "smtp_sasl_security_options = noanonymous, noplaintext",
+        "smtp_sasl_tls_security_options = noanonymous",
+        "smtp_tls_wrappermode = yes",
+        "smtp_tls_security_level = encrypt",
+        "smtp_host_lookup = native",
+      ],
+      { sasl_passwd: `[mail.isp.example]:465 username:${LAB_PASSWORDS.isp}\n` },
+      ["default_transport", "relay_transport"],
+    );
+    const { imported, dry, after } = await roundTrip(["sasl_passwd"], {
+      MAIL_ISP_EXAMPLE_PASSWORD: LAB_PASSWORDS.isp,
+    });
+    expect(imported.stdout).to.match(/^ {6}port: 465$/m);
+    expect(imported.stdout).to.include("smtp_sasl_tls_security_options: noanonymous");
+    expect(dry.stdout).to.not.match(/parameter +\/etc\/postfix\/main.cf/);
+    expect(after.postconfN).to.include("smtp_tls_wrappermode = yes");
   });
 
   it("the translator's smtp_passwd stays as it is: nothing changes, its password is never printed", async () => {

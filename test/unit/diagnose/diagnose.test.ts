@@ -154,7 +154,7 @@ describe("diagnoses before any write", () => {
         relay: { host: "mail.isp.example", port: 587, mx: false },
         senders: { "me@example.net": { relay: { host: "mail.example.net", port: "smtps", mx: false } } },
       };
-      const found = warnings(diagnose(state, { main: {}, tables: [], retired: [] }, facts()));
+      const found = warnings(diagnose(state, { main: {}, implied: {}, tables: [], retired: [] }, facts()));
       expect(found).to.have.length(2);
       expect(found[0]).to.include(
         "relay sends to [mail.isp.example]:587 (port 587, a submission port) without username and password",

@@ -91,7 +91,7 @@ describe("planner", () => {
         "missing /etc/postfix/sasl_passwd",
         "parameter /etc/postfix/main.cf default_transport,relay_transport,relayhost,smtp_generic_maps," +
           "smtp_sasl_auth_enable,smtp_sasl_mechanism_filter,smtp_sasl_password_maps,smtp_sasl_security_options," +
-          "smtp_sasl_tls_security_options,smtp_tls_security_level",
+          "smtp_tls_security_level",
       ],
       writes: ["/etc/postfix/generic 600", "/etc/postfix/sasl_passwd 600", "/etc/postfix/main.cf 644"],
       fixes: [],

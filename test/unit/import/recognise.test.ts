@@ -170,14 +170,26 @@ default_transport = error
     expect(effect.entryChanges).to.deep.equal([]);
   });
 
-  it("a relay parameter left at Postfix's default is named as what the apply would add", () => {
+  it("smtp_sasl_tls_security_options left at Postfix's default stays unset: no main.cf change", () => {
     const main = `${DEBIAN_STOCK}relayhost = [mail.isp.example]\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\nsmtp_sasl_security_options = noanonymous\n`;
     const facts = hostFacts(main, {
       sasl_passwd: { content: "[mail.isp.example] me:secret-pass\n", mode: 0o600 },
     });
     const { effect, doc } = playbookOf(facts);
     expect(doc.relay.tls).to.equal("may");
-    expect(effect.mainChanges).to.deep.equal(['smtp_sasl_tls_security_options: (not set) -> "noanonymous"']);
+    expect(effect.mainChanges).to.deep.equal([]);
+    expect(doc.main).to.not.have.property("smtp_sasl_tls_security_options");
+  });
+
+  it("TLS sessions with options of their own keep them as a main: value: no main.cf change", () => {
+    const main = `${DEBIAN_STOCK}relayhost = [mail.isp.example]\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\nsmtp_sasl_security_options = noanonymous, noplaintext\nsmtp_sasl_tls_security_options = noanonymous\nsmtp_tls_security_level = encrypt\n`;
+    const facts = hostFacts(main, {
+      sasl_passwd: { content: "[mail.isp.example] me:secret-pass\n", mode: 0o600 },
+    });
+    const { effect, doc } = playbookOf(facts);
+    expect(doc.relay.security_options).to.equal("noanonymous, noplaintext");
+    expect(doc.main.smtp_sasl_tls_security_options).to.equal("noanonymous");
+    expect(effect.mainChanges).to.deep.equal([]);
   });
 
   it("the translator's smtp_passwd (not provision's sasl_passwd name) stays unmanaged, with a note", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { HostError, InputError } from "../../../src/errors.js";
-import { deriveConfig, type DesiredConfig } from "../../../src/postfix/derive.js";
+import { deriveConfig, settleImplied, type DesiredConfig } from "../../../src/postfix/derive.js";
 import { editMainCf, mainCfValues } from "../../../src/postfix/maincf.js";
 import type { PostfixState, RelaySpec } from "../../../src/postfix/state.js";
 import { renderTable } from "../../../src/postfix/table.js";
@@ -58,7 +58,12 @@ describe("postfix/derive", () => {
         mynetworks_style: "host",
         relay_domains: "",
       };
-      expect(deriveConfig(state({ main }), debian)).to.deep.equal({ main, tables: [], retired: [] });
+      expect(deriveConfig(state({ main }), debian)).to.deep.equal({
+        main,
+        implied: {},
+        tables: [],
+        retired: [],
+      });
     });
 
     it("passes null (remove) through", () => {
@@ -148,7 +153,7 @@ describe("postfix/derive", () => {
         smtp_sasl_auth_enable: "yes",
         smtp_sasl_password_maps: "hash:/etc/postfix/sasl_passwd",
         smtp_sasl_security_options: "noanonymous",
-        smtp_sasl_tls_security_options: "noanonymous",
+        smtp_sasl_tls_security_options: null,
         smtp_sasl_mechanism_filter: null,
         smtp_tls_security_level: "encrypt",
         smtp_tls_wrappermode: null,
@@ -247,9 +252,42 @@ describe("postfix/derive", () => {
       );
       expect(config.main).to.include({
         smtp_sasl_security_options: "noanonymous, noplaintext",
-        smtp_sasl_tls_security_options: "noanonymous, noplaintext",
+        smtp_sasl_tls_security_options: null,
         smtp_sasl_mechanism_filter: "plain, login",
       });
+      // TLS sessions get them through Postfix's default, $smtp_sasl_security_options.
+      expect(config.implied).to.deep.equal({ smtp_sasl_tls_security_options: "noanonymous, noplaintext" });
+    });
+
+    it("smtp_sasl_tls_security_options: a host line saying the same list stays, any other goes", () => {
+      const config = deriveConfig(state({ relay: ispRelay() }), debian);
+      const settled = (value: string) =>
+        settleImplied(config, new Map([["smtp_sasl_tls_security_options", value]])).main
+          .smtp_sasl_tls_security_options;
+      expect(settled("noanonymous")).to.equal("noanonymous");
+      expect(settled("noanonymous,")).to.equal("noanonymous");
+      expect(settled("noanonymous, noplaintext")).to.equal(null);
+      expect(settleImplied(config, new Map()).main.smtp_sasl_tls_security_options).to.equal(null);
+    });
+
+    it("main: may give TLS sessions options of their own; other relay parameters stay the relay's", () => {
+      const config = deriveConfig(
+        state({
+          relay: ispRelay({ securityOptions: ["noanonymous", "noplaintext"] }),
+          main: { smtp_sasl_tls_security_options: "noanonymous" },
+        }),
+        debian,
+      );
+      expect(config.main.smtp_sasl_tls_security_options).to.equal("noanonymous");
+      expect(() =>
+        deriveConfig(
+          state({ relay: ispRelay(), main: { smtp_sasl_security_options: "noplaintext" } }),
+          debian,
+        ),
+      ).to.throw(
+        InputError,
+        /smtp_sasl_security_options is controlled by the playbook option relay: security_options/,
+      );
     });
 
     it("a relay without credentials: no SASL, opportunistic TLS, no sasl_passwd", () => {

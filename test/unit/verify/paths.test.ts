@@ -81,6 +81,30 @@ describe("verify/paths: the sending paths a playbook declares", () => {
       "noplaintext",
       "noanonymous",
     ]);
+    expect(path!.relay!.tlsSecurityOptions, "TLS sessions follow them by default").to.deep.equal([
+      "noplaintext",
+      "noanonymous",
+    ]);
+  });
+
+  it("main: smtp_sasl_tls_security_options sets what counts once TLS is up", () => {
+    const [path] = sendingPaths(
+      {
+        ...base,
+        main: { smtp_sasl_tls_security_options: "noanonymous" },
+        relay: {
+          host: "mail.isp.example",
+          mx: false,
+          username: "u",
+          password,
+          securityOptions: ["noplaintext"],
+        },
+      },
+      debian,
+      "x.example",
+    );
+    expect(path!.relay!.securityOptions).to.deep.equal(["noplaintext"]);
+    expect(path!.relay!.tlsSecurityOptions).to.deep.equal(["noanonymous"]);
   });
 
   it("only senders: the default path is direct delivery", () => {
