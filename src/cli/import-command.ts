@@ -11,7 +11,7 @@ import { createRedactor } from "../secrets/redact.js";
 import { DEFAULT_SESSION_OPTIONS, openSession } from "../transport/ssh.js";
 import { reachAll } from "./reach-hosts.js";
 import { passphraseAsker, terminalAvailable } from "./terminal.js";
-import type { CommonOptions } from "./main.js";
+import type { CommonOptions } from "./load.js";
 import { EXIT } from "./usage.js";
 
 /**

@@ -1,31 +1,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { dirname } from "node:path";
+import { DEFAULT_INVENTORY, load, type CommonOptions, type Loaded } from "./load.js";
 import { InputError, InputErrors } from "../errors.js";
-import { loadInventory, selectHosts, type Inventory } from "../inventory/index.js";
-import { loadPlaybook, resolveDesired } from "../playbook/index.js";
-import { createSecretResolver } from "../secrets/resolve.js";
 import { createRedactor, NO_REDACTION, type Redactor } from "../secrets/redact.js";
-import type { Secret } from "../secrets/secret.js";
-import type { PostfixState } from "../postfix/state.js";
 import { runAll } from "../engine/run-all.js";
-import type { HostJob, RunMode, RunOptions } from "../engine/host-run.js";
+import type { RunMode, RunOptions } from "../engine/host-run.js";
 import { PAUSE_STEPS, type PauseStep } from "../engine/apply-script.js";
 import type { HostOutcome } from "../engine/outcome.js";
-import { DEFAULT_SESSION_OPTIONS, type HostKeyChecking } from "../transport/ssh.js";
+import { DEFAULT_SESSION_OPTIONS } from "../transport/ssh.js";
 import { jsonDocument } from "../report/json.js";
 import { jsonText } from "../report/terminal.js";
 import { failedCheckMetrics, prometheusMetrics, writePromFile } from "../report/prometheus.js";
 import { processInterrupts, watchInterrupts, type Interrupts } from "./interrupt.js";
 import { RunProgress } from "./progress.js";
 import { EXIT, EXIT_CODES_HELP } from "./usage.js";
-import { reachAll } from "./reach-hosts.js";
 import { guardPrompts, passphraseAsker, terminalAvailable } from "./terminal.js";
 import { version } from "./version.js";
 import { reachLog } from "../report/reach.js";
 import { hostsReport } from "./hosts-report.js";
 import { registerImport } from "./import-command.js";
 import { registerVerify } from "./verify-command.js";
-import type { HostReach } from "../transport/ssh.js";
 
 /**
  * The command line. `run(argv)` returns the exit code instead of exiting, so tests can call it in
@@ -51,25 +44,6 @@ const defaultIo = (): Io => ({
   columns: () => process.stderr.columns || 80,
   interrupts: processInterrupts,
 });
-
-const DEFAULT_INVENTORY = "inventories/hosts.yaml";
-
-export interface CommonOptions {
-  /** Every -i, in order; none given: DEFAULT_INVENTORY. */
-  inventory?: string[];
-  limit?: string;
-  json?: boolean;
-  forks: number;
-  /** Undefined when not given: each host's inventory `host_key_checking`, else strict. */
-  hostKeyChecking?: HostKeyChecking;
-  /** Undefined when not given: the ssh configuration's ConnectTimeout, else 15. */
-  connectTimeout?: number;
-  commandTimeout: number;
-  lockTimeout: number;
-  sshConfig?: string;
-  askBecomePass?: boolean;
-  verbose?: boolean;
-}
 
 export async function run(argv: string[], io: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -277,69 +251,6 @@ export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
   return n;
-}
-
-export interface Loaded {
-  jobs: HostJob[];
-  secrets: Secret[];
-  warnings: string[];
-  reach: Map<string, HostReach>;
-}
-
-/** Everything local: read and validate inventory + playbook, resolve secrets. No host is contacted. */
-export async function load(
-  mode: RunMode,
-  playbookFile: string | undefined,
-  options: CommonOptions,
-): Promise<Loaded> {
-  // As ansible-playbook: group_vars/ and host_vars/ beside the playbook count too.
-  const inventory: Inventory = loadInventory(options.inventory ?? [DEFAULT_INVENTORY], {
-    ...(playbookFile !== undefined && { playbookDir: dirname(playbookFile) }),
-  });
-  const selected = selectHosts(inventory, options.limit);
-  if (selected.length === 0)
-    throw new InputError(`--limit ${options.limit ?? ""} matches no host of ${inventory.file}`);
-  const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
-  const resolver = createSecretResolver();
-  const playbook = mode === "facts" || !playbookFile ? undefined : loadPlaybook(playbookFile);
-  const reached = await reachAll(
-    selected.map((name) => byName.get(name)!),
-    options,
-    resolver,
-  );
-  const reach = { reach: reached.reach };
-  // Reports name the address actually connected to (HostName from the ssh configuration, say).
-  for (const [name, { target }] of reached.reach) {
-    const host = byName.get(name)!;
-    byName.set(name, { ...host, connection: { ...host.connection, address: target.hostname.value } });
-  }
-  if (!playbook) {
-    const jobs = selected.map((name) => ({ host: byName.get(name)! }));
-    return { jobs, secrets: reached.secrets, warnings: reached.warnings, ...reach };
-  }
-  // check goes on without a password it cannot get (a timer has no secrets): it compares all else.
-  const desired = await resolveDesired(playbook, inventory, selected, resolver, {
-    allowUnresolved: mode === "check",
-  });
-  const { states } = desired;
-  const warnings = [...reached.warnings, ...desired.warnings];
-  const jobs = selected
-    .filter((name) => states.has(name))
-    .map((name) => ({ host: byName.get(name)!, state: states.get(name)! }));
-  if (jobs.length === 0) throw new InputError(`no play of ${playbookFile} applies to the selected hosts`);
-  return {
-    jobs,
-    secrets: [...reached.secrets, ...[...states.values()].flatMap(secretsOf)],
-    warnings,
-    ...reach,
-  };
-}
-
-function secretsOf(state: PostfixState): Secret[] {
-  const secrets: Secret[] = [];
-  if (state.relay?.password) secrets.push(state.relay.password);
-  for (const sender of Object.values(state.senders ?? {})) if (sender.password) secrets.push(sender.password);
-  return secrets.filter((secret) => secret.unresolved === undefined);
 }
 
 export function exitCodeFor(outcomes: HostOutcome[], mode: RunMode): number {

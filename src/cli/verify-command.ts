@@ -5,7 +5,7 @@ import { createRedactor, type Redactor } from "../secrets/redact.js";
 import { DEFAULT_SESSION_OPTIONS } from "../transport/ssh.js";
 import { hostVerificationText, summaryLine, verifyJson } from "../verify/report.js";
 import { verifyAll, type HostVerification } from "../verify/run.js";
-import type { CommonOptions, Loaded } from "./main.js";
+import type { CommonOptions, Loaded } from "./load.js";
 import { passphraseAsker, terminalAvailable } from "./terminal.js";
 import { EXIT } from "./usage.js";
 

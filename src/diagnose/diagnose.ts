@@ -7,6 +7,7 @@ import type { NextHop, PostfixState } from "../postfix/state.js";
 import {
   allowedBy,
   COMMON_MECHANISMS,
+  filterAllows,
   installedMechanisms,
   KNOWN_MECHANISMS,
   pluginPackage,
@@ -88,8 +89,11 @@ function saslMechanisms(effective: (name: string) => string, facts: HostFacts): 
   // A filter that is a lookup table (type:name) depends on the server: not judged here.
   if (filterText.includes(":") || filterText.includes("/")) return [];
   const filter = filterText === "" ? undefined : listItems(filterText.toUpperCase());
-  if (filter?.some((m) => !KNOWN_MECHANISMS.includes(m))) return [];
-  const allowed = filter ?? KNOWN_MECHANISMS;
+  // A mechanism we do not know may be what the relay and a plugin agree on: not judged either.
+  if (filter?.some((m) => !KNOWN_MECHANISMS.includes(m.replace(/^!/, "")))) return [];
+  const allowed = filter
+    ? [...new Set(filter.filter((m) => !m.startsWith("!") && filterAllows(filter, m)))]
+    : KNOWN_MECHANISMS;
   const optionsShown = `security options "${options.join(", ")}"`;
   const refusedAll = (mechanisms: string[]) => mechanisms.every((m) => !allowedBy(m, options));
   const noWorthyMechs =
@@ -97,12 +101,23 @@ function saslMechanisms(effective: (name: string) => string, facts: HostFacts): 
   const useNoanonymous =
     "use relay: security_options: [noanonymous] (the default; TLS protects the password)";
 
-  if (filter && refusedAll(filter)) {
+  if (filter && allowed.length === 0) {
     return [
       {
         level: "error",
         message:
-          `the ${optionsShown} refuse every mechanism the mechanism filter allows (${filter.join(", ")}): ` +
+          `the mechanism filter "${filterText}" allows no mechanism (a mechanism no pattern names is ` +
+          `excluded): Postfix finds no SASL mechanism to use and defers every mail that needs the login. ` +
+          `Name the mechanisms to use, e.g. relay: mechanisms: [plain, login]`,
+      },
+    ];
+  }
+  if (filter && refusedAll(allowed)) {
+    return [
+      {
+        level: "error",
+        message:
+          `the ${optionsShown} refuse every mechanism the mechanism filter allows (${allowed.join(", ")}): ` +
           `${noWorthyMechs}. ${capitalise(useNoanonymous)}, or allow a mechanism they accept`,
       },
     ];
@@ -110,7 +125,7 @@ function saslMechanisms(effective: (name: string) => string, facts: HostFacts): 
   if (facts.saslPlugins !== undefined) {
     const installed = installedMechanisms(facts.saslPlugins);
     const usable = allowed.filter((m) => installed.includes(m));
-    const wanted = filter ?? COMMON_MECHANISMS;
+    const wanted = filter ? allowed : COMMON_MECHANISMS;
     if (usable.length === 0) {
       const found = facts.saslPlugins.length === 0 ? "none" : facts.saslPlugins.join(", ");
       return [

@@ -118,6 +118,21 @@ describe("diagnoses before any write", () => {
       expect(warnings(found)[0]).to.include("refuse PLAIN and LOGIN").and.include("SCRAM-SHA-256");
     });
 
+    it("a filter that excludes with !name: only the mechanisms it lets through count", () => {
+      const main = (filter: string) =>
+        `smtp_sasl_auth_enable = yes\nsmtp_sasl_security_options = noplaintext\nsmtp_sasl_mechanism_filter = ${filter}\n`;
+      const state: PostfixState = { tableType: "auto", main: {} };
+      // !plain decides for PLAIN before plain could: LOGIN alone is let through, and noplaintext refuses it.
+      expect(errors(run(state, facts({}, main("!plain, plain, login"))))[0]).to.include(
+        "refuse every mechanism the mechanism filter allows (LOGIN)",
+      );
+      expect(errors(run(state, facts({}, main("!plain, cram-md5"))))).to.deep.equal([]);
+      // A mechanism no pattern names is excluded: a filter of exclusions alone lets nothing through.
+      expect(errors(run(state, facts({}, main("!gssapi"))))[0]).to.include(
+        'the mechanism filter "!gssapi" allows no mechanism',
+      );
+    });
+
     it("the host's own hand-set options count for parameters the playbook does not own", () => {
       const state: PostfixState = { tableType: "auto", main: { myorigin: "$mydomain" } };
       const main = "smtp_sasl_auth_enable = yes\nsmtp_sasl_mechanism_filter = plain\n";
