@@ -41,6 +41,9 @@ export const CONNECTION_VARS = {
   user: ["ssh_user", "ansible_user", "ansible_ssh_user"],
   keyFile: ["ssh_key", "ansible_ssh_private_key_file", "ansible_private_key_file"],
   become: ["become", "ansible_become"],
+  // ssh's UserKnownHostsFile: read, and where accept-new records. GlobalKnownHostsFile and HashKnownHosts
+  // get no variable of their own (Ansible has none, and they describe the machine's trust, not a host):
+  // they come from the ssh configuration, or per host from `-o ...` in ansible_ssh_common_args.
   knownHostsFile: ["ssh_known_hosts"],
   // Not Ansible's ansible_host_key_checking: that one is a boolean, and `false` (no checking at all) is
   // something this tool never does, so an Ansible inventory setting it must not silently mean "strict".

@@ -43,6 +43,8 @@ function fields(target: SshTarget, agents: Map<string, string[]>): Record<string
     identity_files: { value: keys, from: target.identityFiles.origin },
     identities_only: of(target.identitiesOnly),
     known_hosts: of(target.knownHostsFiles),
+    global_known_hosts: of(target.globalKnownHostsFiles),
+    hash_known_hosts: of(target.hashKnownHosts),
     host_key_checking: of(target.hostKeyChecking),
     ...(target.hostKeyAlias && { host_key_alias: of(target.hostKeyAlias) }),
     connect_timeout: { value: target.connectTimeoutMs.value / 1000, from: target.connectTimeoutMs.origin },

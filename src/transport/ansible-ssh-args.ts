@@ -21,6 +21,8 @@ export const HONOURED_KEYWORDS = new Set([
   "identityagent",
   "proxyjump",
   "userknownhostsfile",
+  "globalknownhostsfile",
+  "hashknownhosts",
   "stricthostkeychecking",
   "hostkeyalias",
   "connecttimeout",
@@ -48,7 +50,6 @@ const IGNORED_KEYWORDS = new Set([
   "forwardx11",
   "visualhostkey",
   "updatehostkeys",
-  "hashknownhosts",
   "checkhostip",
 ]);
 const IGNORED_FLAGS = new Set([

@@ -105,16 +105,23 @@ function hopConfig(
   options: ConnectOptions,
 ) {
   const checking = options.hostKeyChecking ?? hop.hostKeyChecking.value;
+  const log = options.log && ((line: string) => options.log!(`${hostName}: ${label}${line}`));
   const check = hostKeyCheck({
     hostname: hop.hostname.value,
     port: hop.port.value,
     ...(hop.hostKeyAlias && { alias: hop.hostKeyAlias.value }),
     files: hop.knownHostsFiles.value,
+    globalFiles: hop.globalKnownHostsFiles.value,
     checking,
+    hash: hop.hashKnownHosts.value,
     label,
+    ...(log && { log }),
   });
-  const log = options.log && ((line: string) => options.log!(`${hostName}: ${label}${line}`));
-  log?.(`connecting to ${describe(hop)}; known hosts: ${hop.knownHostsFiles.value.join(", ")} (${checking})`);
+  const list = (files: string[]) => files.join(", ") || "none";
+  log?.(
+    `connecting to ${describe(hop)}; known hosts: ${list(hop.knownHostsFiles.value)}; ` +
+      `global known hosts: ${list(hop.globalKnownHostsFiles.value)} (${checking})`,
+  );
   const auth = authentication(hop, hop.identityAgent.value, {
     ...(options.keyPassphrase && { passphrase: options.keyPassphrase }),
     ...(options.ask && { ask: options.ask }),

@@ -15,8 +15,12 @@ import type { HostKeyChecking } from "./ssh-target.js";
 
 /**
  * Host key verification of one SSH hop (the target or a jump host), as ssh does it: every
- * UserKnownHostsFile is consulted, HostKeyAlias replaces the host name, an unknown host is recorded in
- * the first file with accept-new, a changed or revoked key is always refused.
+ * UserKnownHostsFile and GlobalKnownHostsFile is consulted, HostKeyAlias replaces the host name. As in
+ * OpenSSH's check_key_in_hostkeys(), the entries of all files count as one list: the key recorded in any
+ * file is trusted (so a global file of RSA keys does not make a user file's ed25519 key "changed"); a
+ * key @revoked in any file is refused; a host with other keys recorded and this one nowhere is
+ * "changed" and refused, whatever the checking. An unknown host is recorded with accept-new, in the
+ * first UserKnownHostsFile only (hashed with HashKnownHosts yes); global files are never written.
  */
 
 export interface HostKeyPolicy {
@@ -24,10 +28,17 @@ export interface HostKeyPolicy {
   hostname: string;
   port: number;
   alias?: string;
+  /** UserKnownHostsFile: read, and the first one recorded into. */
   files: string[];
+  /** GlobalKnownHostsFile: only read. */
+  globalFiles: string[];
   checking: HostKeyChecking;
+  /** HashKnownHosts: record the host name hashed. */
+  hash: boolean;
   /** Prefix of every refusal ("jump host bastion (10.0.0.1:22): "); empty for the target. */
   label: string;
+  /** -v: says when a key is recorded. */
+  log?: (line: string) => void;
 }
 
 export interface HostKeyCheck {
@@ -41,7 +52,8 @@ export interface HostKeyCheck {
 export function hostKeyCheck(policy: HostKeyPolicy): HostKeyCheck {
   const [lookupHost, lookupPort] =
     policy.alias !== undefined ? [policy.alias, 22] : [policy.hostname, policy.port];
-  const files = policy.files.map((file) => ({
+  const consulted = [...policy.files, ...policy.globalFiles];
+  const files = consulted.map((file) => ({
     file,
     entries: existsSync(file) ? parseKnownHosts(readFileSync(file, "utf8")) : ([] as KnownHostEntry[]),
   }));
@@ -52,21 +64,23 @@ export function hostKeyCheck(policy: HostKeyPolicy): HostKeyCheck {
         file,
         verdict: verifyHostKey(entries, lookupHost, lookupPort, key),
       }));
-      const bad =
-        verdicts.find((v) => v.verdict.status === "revoked") ??
-        verdicts.find((v) => v.verdict.status === "changed");
-      if (!bad && verdicts.some((v) => v.verdict.status === "known")) return true;
+      const revoked = verdicts.find((v) => v.verdict.status === "revoked");
+      if (!revoked && verdicts.some((v) => v.verdict.status === "known")) return true;
+      const bad = revoked ?? verdicts.find((v) => v.verdict.status === "changed");
       const first = policy.files[0];
       if (!bad && policy.checking === "accept-new" && first !== undefined) {
         mkdirSync(dirname(first), { recursive: true, mode: 0o700 });
-        appendFileSync(first, knownHostsLine(lookupHost, lookupPort, key) + "\n", { mode: 0o600 });
+        appendFileSync(first, knownHostsLine(lookupHost, lookupPort, key, policy.hash) + "\n", {
+          mode: 0o600,
+        });
+        policy.log?.(`recorded host key ${fingerprint(key)} in ${first}${policy.hash ? " (hashed)" : ""}`);
         return true;
       }
       const { file, verdict } = bad ?? {
         file: first ?? "known_hosts",
         verdict: { status: "unknown", knownTypes: [] } as HostKeyVerdict,
       };
-      refusal = policy.label + refusalText(verdict, policy, lookupHost, lookupPort, key, file, policy.files);
+      refusal = policy.label + refusalText(verdict, policy, lookupHost, lookupPort, key, file, consulted);
       return false;
     },
     refusal: () => refusal,

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { shellQuote } from "./shell.js";
 
 /**
@@ -119,9 +119,18 @@ export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
-/** The known_hosts line that would accept this key for host:port. */
-export function knownHostsLine(host: string, port: number, key: Buffer): string {
-  return `${hostToken(host, port)} ${keyTypeOf(key)} ${key.toString("base64")}`;
+/**
+ * The known_hosts line that would accept this key for host:port. `hashed` writes the name as ssh does
+ * with `HashKnownHosts yes`: `|1|SALT|HMAC-SHA1(SALT, name)`, a fresh 20-byte salt per line, the name
+ * lower-cased first as ssh does before hashing.
+ */
+export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
+  const token = hostToken(host, port).toLowerCase();
+  const salt = randomBytes(20);
+  const name = hashed
+    ? `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update(token).digest("base64")}`
+    : token;
+  return `${name} ${keyTypeOf(key)} ${key.toString("base64")}`;
 }
 
 /**

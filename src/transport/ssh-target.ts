@@ -1,7 +1,15 @@
 import type { ConfigLine } from "./ssh-config-parse.js";
 import { resolveSshConfig, type ConfigFile, type ConfigSource, type Setting } from "./ssh-config.js";
 import { expandHostName, expandTilde, expandTokens, type TokenValues } from "./ssh-patterns.js";
-import { agentPath, hostKeyChecking, parseHop, parsePort, refusedChecking, yesNo } from "./ssh-values.js";
+import {
+  agentPath,
+  hostKeyChecking,
+  knownHostsPaths,
+  parseHop,
+  parsePort,
+  refusedChecking,
+  yesNo,
+} from "./ssh-values.js";
 
 /**
  * How one host is reached, with where each value came from: the command line, the inventory (both
@@ -35,6 +43,10 @@ export interface SshTarget {
   /** The ProxyJump value the chain came from, for display. */
   jumpSpec: Sourced<string>;
   knownHostsFiles: Sourced<string[]>;
+  /** GlobalKnownHostsFile: read as well, never written. */
+  globalKnownHostsFiles: Sourced<string[]>;
+  /** HashKnownHosts: a recorded host key's name is written hashed. */
+  hashKnownHosts: Sourced<boolean>;
   hostKeyChecking: Sourced<HostKeyChecking>;
   /** The name looked up in known_hosts instead of the host name (HostKeyAlias). */
   hostKeyAlias?: Sourced<string>;
@@ -80,6 +92,8 @@ export const DEFAULT_IDENTITY_FILES = [
   "id_xmss",
   "id_dsa",
 ];
+/** ssh's GlobalKnownHostsFile when none is configured. */
+export const DEFAULT_GLOBAL_KNOWN_HOSTS = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 const MAX_HOPS = 8;
 
 export class TargetError extends Error {
@@ -181,16 +195,14 @@ export function resolveTarget(
         origin: environment.env.SSH_AUTH_SOCK ? "SSH_AUTH_SOCK" : "default",
       };
 
-  const knownHostsSetting = get("userknownhostsfile");
-  const knownHostsFiles: Sourced<string[]> = knownHostsSetting
-    ? {
-        value: knownHostsSetting.args.map((a) => path(a, knownHostsSetting, "UserKnownHostsFile")),
-        origin: knownHostsSetting.origin,
-      }
-    : {
-        value: [`${environment.home}/.ssh/known_hosts`, `${environment.home}/.ssh/known_hosts2`],
-        origin: "default",
-      };
+  /** UserKnownHostsFile, GlobalKnownHostsFile; ssh expands only `~` in the latter (no %-tokens, ${VAR}). */
+  const hostFiles = (name: string, defaults: string[], tokens: boolean): Sourced<string[]> => {
+    const s = get(name.toLowerCase());
+    if (!s) return { value: defaults, origin: "default" };
+    const expand = (a: string) => (tokens ? path(a, s, name) : expandTilde(a, environment.home));
+    const files = knownHostsPaths(s.args, expand) ?? fail(s, `${name} "none" must appear alone`);
+    return { value: files, origin: s.origin };
+  };
 
   const jumpSpec = sourced("proxyjump", (arg) => arg, "none");
   const hops = jumpSpec.value.toLowerCase() === "none" ? [] : jumpSpec.value.split(",");
@@ -251,7 +263,17 @@ export function resolveTarget(
     identityAgent,
     jumps,
     jumpSpec,
-    knownHostsFiles,
+    knownHostsFiles: hostFiles(
+      "UserKnownHostsFile",
+      [`${environment.home}/.ssh/known_hosts`, `${environment.home}/.ssh/known_hosts2`],
+      true,
+    ),
+    globalKnownHostsFiles: hostFiles("GlobalKnownHostsFile", DEFAULT_GLOBAL_KNOWN_HOSTS, false),
+    hashKnownHosts: sourced(
+      "hashknownhosts",
+      (arg, s) => yesNo(arg) ?? fail(s, `HashKnownHosts "${arg}": expected yes or no`),
+      false,
+    ),
     hostKeyChecking: sourced(
       "stricthostkeychecking",
       (arg, s) => hostKeyChecking(arg) ?? fail(s, refusedChecking(arg)),

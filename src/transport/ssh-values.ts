@@ -26,6 +26,12 @@ export function refusedChecking(arg: string): string {
     : `StrictHostKeyChecking "${arg}": expected yes, ask or accept-new`;
 }
 
+/** UserKnownHostsFile / GlobalKnownHostsFile: `none` is no file; undefined when `none` is not alone. */
+export function knownHostsPaths(args: string[], expand: (arg: string) => string): string[] | undefined {
+  if (!args.some((a) => a.toLowerCase() === "none")) return args.map(expand);
+  return args.length === 1 ? [] : undefined;
+}
+
 export function agentPath(
   setting: Setting,
   expand: (arg: string) => string,

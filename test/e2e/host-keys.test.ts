@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { hostSnapshot, labPlaybook, onHost, provision, useLab, type CliResult } from "./support.js";
@@ -8,6 +8,9 @@ import { hostSnapshot, labPlaybook, onHost, provision, useLab, type CliResult } 
 /**
  * Host key checking against a real OpenSSH server, through the real CLI: every case writes its own
  * known_hosts file and inventory, and a refused host must show no login in sshd's log and no change.
+ * The suite's private ~/.ssh/config (HOME is the suite's own) names its global known_hosts files and
+ * HashKnownHosts, so neither this machine's /etc/ssh/ssh_config (Debian's says HashKnownHosts yes)
+ * nor its /etc/ssh/ssh_known_hosts decides any case.
  */
 describe("host key checking against a real sshd", function () {
   this.timeout(300_000);
@@ -22,6 +25,9 @@ describe("host key checking against a real sshd", function () {
   let otherKey: string;
   let playbook: string;
   let caseNo = 0;
+  const home = join(work, "home");
+  const sshConfig = join(home, ".ssh", "config");
+  const globalFiles = [join(work, "global", "ssh_known_hosts"), join(work, "global", "ssh_known_hosts2")];
 
   interface Case {
     knownHosts?: string;
@@ -72,12 +78,12 @@ describe("host key checking against a real sshd", function () {
     );
 
   /** Runs the CLI and insists that it was refused before anything happened on the host. */
-  const expectRefused = async (args: string[]): Promise<CliResult> => {
+  const expectRefused = async (args: string[], name = "nas"): Promise<CliResult> => {
     const before = await hostSnapshot(lab(), "nas");
     const loginsBefore = await logins();
     const result = await provision(args, work);
     expect(result.code, result.stdout + result.stderr).to.equal(1);
-    expect(result.stdout).to.match(/^nas\b.*: (failed|FAILED)/m);
+    expect(result.stdout).to.match(new RegExp(`^${name}\\b.*: (failed|FAILED)`, "m"));
     expect(await logins(), "a login happened on the refused host").to.equal(loginsBefore);
     expect(await hostSnapshot(lab(), "nas")).to.equal(before);
     return result;
@@ -118,6 +124,24 @@ describe("host key checking against a real sshd", function () {
        /usr/sbin/sshd -f /run/sshd-${ALT_PORT}.conf -E /var/log/sshd-${ALT_PORT}.log`,
     );
     await waitForPort(address, ALT_PORT);
+    mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      sshConfig,
+      `Host kh-global
+    HostName ${address}
+    GlobalKnownHostsFile ${globalFiles.join(" ")}
+    StrictHostKeyChecking yes
+Host kh-hashed kh-plain
+    HostName ${address}
+    UserKnownHostsFile ~/.ssh/known_hosts_%n
+    StrictHostKeyChecking accept-new
+Host kh-hashed
+    HashKnownHosts yes
+Host *
+    HashKnownHosts no
+    GlobalKnownHostsFile none
+`,
+    );
   });
 
   it("refuses an unknown host, naming it, with its SHA256 fingerprint and the line to add (facts and check)", async () => {
@@ -247,6 +271,80 @@ describe("host key checking against a real sshd", function () {
     await expectRefused(["facts", "-i", strictInventory.inventory]);
     await expectAccepted(["facts", "-i", strictInventory.inventory, "--host-key-checking", "accept-new"]);
     expect(readFileSync(strictInventory.knownHostsFile, "utf8")).to.equal(`${address} ${hostKey}\n`);
+  });
+
+  /** An inventory of one host known by its ~/.ssh/config alias, with no known_hosts of its own. */
+  const aliasInventory = (alias: string) => {
+    const file = join(work, `hosts-${++caseNo}.yaml`);
+    writeFileSync(
+      file,
+      `all:\n  vars:\n    ssh_user: root\n    ssh_key: ${lab().sshKey}\n  hosts:\n    ${alias}:\n`,
+    );
+    return file;
+  };
+
+  it("GlobalKnownHostsFile from ~/.ssh/config: a key found only there is trusted; a changed one refused", async () => {
+    const inventory = aliasInventory("kh-global");
+    const userFile = join(home, ".ssh", "known_hosts");
+    const unknown = await expectRefused(["facts", "-i", inventory], "kh-global");
+    expect(unknown.stdout).to.include(
+      `is not in ${userFile} or ${home}/.ssh/known_hosts2 or ${globalFiles.join(" or ")};`,
+    );
+
+    // The second global file holds the key; the first does not exist. StrictHostKeyChecking is yes.
+    mkdirSync(join(work, "global"), { recursive: true });
+    writeFileSync(globalFiles[1]!, `# the fleet's keys\n${address} ${hostKey}\n`);
+    const accepted = await expectAccepted(["facts", "-i", inventory, "-v"]);
+    expect(accepted.stderr).to.include(`global known hosts: ${globalFiles.join(", ")} (strict)`);
+    expect(existsSync(userFile), "nothing is recorded in the user's file").to.equal(false);
+    expect(readFileSync(globalFiles[1]!, "utf8")).to.equal(`# the fleet's keys\n${address} ${hostKey}\n`);
+
+    const hosts = await provision(["hosts", "-i", inventory], work);
+    expect(hosts.code, hosts.stderr).to.equal(0);
+    expect(hosts.stdout).to.include(`global_known_hosts ${globalFiles.join(", ")}  (${sshConfig}:3)`);
+    expect(hosts.stdout).to.include(`hash_known_hosts   false  (${sshConfig}:12)`);
+    expect(hosts.stdout).to.include(`host_key_checking  strict  (${sshConfig}:4)`);
+
+    writeFileSync(globalFiles[1]!, `${address} ${otherKey}\n`);
+    const changed = await expectRefused(
+      ["facts", "-i", inventory, "--host-key-checking", "accept-new"],
+      "kh-global",
+    );
+    expect(changed.stdout).to.include(`HOST KEY OF ${address}:22 HAS CHANGED`);
+    expect(changed.stdout).to.include(`does not match ${globalFiles[1]}:1`);
+    expect(existsSync(userFile)).to.equal(false);
+  });
+
+  it("HashKnownHosts yes records the new host hashed, as ssh does: ssh-keygen -F and ssh itself find it", async () => {
+    const hashedFile = join(home, ".ssh", "known_hosts_kh-hashed");
+    const hashed = await expectAccepted(["facts", "-i", aliasInventory("kh-hashed"), "-v"]);
+    expect(hashed.stderr).to.include(`recorded host key ${hostFingerprint} in ${hashedFile} (hashed)`);
+    const line = readFileSync(hashedFile, "utf8");
+    expect(line).to.match(/^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= \S+ \S+\n$/);
+    expect(line.endsWith(` ${hostKey}\n`), line).to.equal(true);
+    expect(line).to.not.include(address);
+    const found = execFileSync("ssh-keygen", ["-F", address, "-f", hashedFile], { encoding: "utf8" });
+    expect(found).to.include(line.trim());
+    // OpenSSH's own client, checking strictly against that file alone, logs in.
+    const loginsBefore = await logins();
+    execFileSync(
+      "ssh",
+      [
+        ...["-F", "/dev/null", "-i", lab().sshKey, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+        ...["-o", `UserKnownHostsFile=${hashedFile}`, "-o", "GlobalKnownHostsFile=none"],
+        ...["-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", `root@${address}`, "true"],
+      ],
+      { stdio: "pipe", timeout: 60_000 },
+    );
+    expect(await logins()).to.equal(loginsBefore + 1);
+    await expectAccepted(["facts", "-i", aliasInventory("kh-hashed"), "--host-key-checking", "strict"]);
+    expect(readFileSync(hashedFile, "utf8")).to.equal(line);
+
+    // The same without HashKnownHosts (the suite's Host * says no): the plain name.
+    await expectAccepted(["facts", "-i", aliasInventory("kh-plain")]);
+    expect(readFileSync(join(home, ".ssh", "known_hosts_kh-plain"), "utf8")).to.equal(
+      `${address} ${hostKey}\n`,
+    );
   });
 });
 

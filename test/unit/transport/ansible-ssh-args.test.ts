@@ -26,6 +26,10 @@ describe("ansible_ssh_common_args / ansible_ssh_extra_args", () => {
       ["identityfile", "~/.ssh/k", "inv.yaml:7"],
       ["stricthostkeychecking", "accept-new", "inv.yaml:7"],
     ]);
+    expect(settings("-o GlobalKnownHostsFile=/srv/fleet/known_hosts -o HashKnownHosts=yes")).to.deep.equal([
+      "globalknownhostsfile /srv/fleet/known_hosts",
+      "hashknownhosts yes",
+    ]);
   });
 
   it("warns about ssh process options it has no use for, and refuses anything else", () => {

@@ -8,6 +8,7 @@ import { parseLine } from "../../../src/transport/ssh-config-parse.js";
 import { fileSource } from "../../../src/transport/ssh-config-files.js";
 import { resolveSshConfig } from "../../../src/transport/ssh-config.js";
 import { DEFAULT_IDENTITY_FILES, resolveTarget, type SshTarget } from "../../../src/transport/ssh-target.js";
+import { expandTilde } from "../../../src/transport/ssh-patterns.js";
 import { parseHop } from "../../../src/transport/ssh-values.js";
 
 /**
@@ -49,7 +50,8 @@ function ours(target: SshTarget, rawIdentityFiles: string[], rawAgent?: string):
     ["port", [String(target.port.value)]],
     ["identityfile", rawIdentityFiles],
     ["identitiesonly", [target.identitiesOnly.value ? "yes" : "no"]],
-    ["userknownhostsfile", [target.knownHostsFiles.value.join(" ")]],
+    ["userknownhostsfile", [target.knownHostsFiles.value.join(" ") || "none"]],
+    ["hashknownhosts", [target.hashKnownHosts.value ? "yes" : "no"]],
   ]);
   if (target.identityAgent.origin !== "SSH_AUTH_SOCK" && target.identityAgent.origin !== "default")
     // ssh -G shows these two forms unexpanded.
@@ -154,6 +156,13 @@ describe("ssh configuration: agreement with ssh -G on the corpus", function () {
       for (const key of ["proxyjump", "hostkeyalias", "identityagent"]) {
         if (!mine.has(key)) expect(theirs.get(key), key).to.equal(undefined);
       }
+      // ssh -G prints GlobalKnownHostsFile as written: ssh expands only its `~`, when it connects.
+      const global = theirs.get("globalknownhostsfile")![0]!.split(" ");
+      expect(target.globalKnownHostsFiles.value, "globalknownhostsfile").to.deep.equal(
+        global.length === 1 && global[0]!.toLowerCase() === "none"
+          ? []
+          : global.map((f) => expandTilde(f, passwdHome)),
+      );
       const checking = theirs.get("stricthostkeychecking")?.[0];
       expect(target.hostKeyChecking.value).to.equal(checking === "accept-new" ? "accept-new" : "strict");
       expect(["true", "ask", "accept-new"]).to.include(checking);

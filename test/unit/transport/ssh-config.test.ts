@@ -95,6 +95,38 @@ describe("ssh configuration", () => {
     );
   });
 
+  it("reads GlobalKnownHostsFile (~ only; none = no file, and alone) and HashKnownHosts, with their lines", () => {
+    const target = resolve(
+      {
+        "/home/me/.ssh/config": "Host nas\n  GlobalKnownHostsFile ~/fleet %h_kh\n",
+        "/etc/ssh/ssh_config": "Host *\n  HashKnownHosts yes\n  GlobalKnownHostsFile /etc/ssh/site_kh\n",
+      },
+      "nas",
+    );
+    expect(target.globalKnownHostsFiles).to.deep.equal({
+      value: ["/home/me/fleet", "%h_kh"],
+      origin: "/home/me/.ssh/config:2",
+    });
+    expect(target.hashKnownHosts).to.deep.equal({ value: true, origin: "/etc/ssh/ssh_config:2" });
+    const defaults = resolve({}, "nas");
+    expect(defaults.globalKnownHostsFiles).to.deep.equal({
+      value: ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"],
+      origin: "default",
+    });
+    expect(defaults.hashKnownHosts).to.deep.equal({ value: false, origin: "default" });
+    const none = resolve(
+      { "/home/me/.ssh/config": "GlobalKnownHostsFile none\nUserKnownHostsFile NONE\n" },
+      "nas",
+    );
+    expect([none.globalKnownHostsFiles.value, none.knownHostsFiles.value]).to.deep.equal([[], []]);
+    expect(
+      errorOf(() => resolve({ "/etc/ssh/ssh_config": "GlobalKnownHostsFile /kh none\n" }, "nas")),
+    ).to.equal('/etc/ssh/ssh_config:1: GlobalKnownHostsFile "none" must appear alone');
+    expect(errorOf(() => resolve({ "/etc/ssh/ssh_config": "HashKnownHosts ask\n" }, "nas"))).to.equal(
+      '/etc/ssh/ssh_config:1: HashKnownHosts "ask": expected yes or no',
+    );
+  });
+
   it("resolves every jump host with its own settings, the first hop's own ProxyJump first", () => {
     const target = resolve(
       {
