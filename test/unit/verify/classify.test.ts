@@ -101,6 +101,34 @@ describe("verify: causes, facts and fates", () => {
     expect(fates.get("provision-verify.r.4@provision.invalid")).to.deep.equal({ status: "waiting" });
   });
 
+  it("finds the fates in the journal as read_log takes it (journalctl -o cat: no syslog prefix)", () => {
+    // A systemd host without a syslog daemon: only the message text, of every unit, in order.
+    const log = [
+      "4AB12: uid=0 from=<root>",
+      "4AB12: message-id=<provision-verify.j.1@provision.invalid>",
+      "Started session-4.scope - Session 4 of User root.",
+      "5CD34: message-id=<provision-verify.j.2@provision.invalid>",
+      "4AB12: to=<f@e.example>, relay=mail.isp.example[198.18.0.10]:587, delay=0.2, delays=0/0/0.1/0, dsn=4.7.8, status=deferred (SASL authentication failed; server mail.isp.example[198.18.0.10] said: 535 no)",
+      "5CD34: to=<f@e.example>, relay=mail.example.com[198.18.0.12]:587, delay=0.3, dsn=2.0.0, status=sent (250 queued as lab-7)",
+    ].join("\n");
+    const fates = messageFates(log, [
+      "provision-verify.j.1@provision.invalid",
+      "provision-verify.j.2@provision.invalid",
+    ]);
+    expect(fates.get("provision-verify.j.1@provision.invalid")).to.deep.equal({
+      status: "deferred",
+      queueId: "4AB12",
+      reason: "SASL authentication failed; server mail.isp.example[198.18.0.10] said: 535 no",
+      relay: "mail.isp.example[198.18.0.10]:587",
+    });
+    expect(fates.get("provision-verify.j.2@provision.invalid")).to.deep.equal({
+      status: "sent",
+      queueId: "5CD34",
+      reason: "250 queued as lab-7",
+      relay: "mail.example.com[198.18.0.12]:587",
+    });
+  });
+
   it("reads what sendmail refused outright", () => {
     const sent = parseSendOutput(
       "log_start\t1764470000\t1234\t/var/log/mail.log\nrefused\tid-2\tsendmail: fatal: bad address \n",
