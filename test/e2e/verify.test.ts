@@ -366,7 +366,15 @@ describe("verify: every sending path proven from the host", function () {
       "direct.yaml",
       `    main: { default_transport: smtp, smtp_dns_support_level: disabled }\n`,
     );
-    await lab().resetHost("nas"); // a fresh "Local only" host: no relayhost left by the tests before
+    // A relayhost set by hand stays: a playbook without relay: does not own it.
+    await onHost(lab(), "nas", "postconf -e 'relayhost = [smarthost.example]:587'");
+    const relayed = await verify([direct, "--limit", "nas"]);
+    expect(relayed.code, relayed.stdout + relayed.stderr).to.equal(0);
+    expect(relayed.stdout).to.include(
+      "note: not direct: with this playbook applied nas has relayhost = [smarthost.example]:587",
+    );
+
+    await lab().resetHost("nas"); // a fresh "Local only" host: no relayhost
     const applied = await provision(["apply", direct, "-i", inventory, "--limit", "nas"], work);
     expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
     const before = lab().messages("mx").length;

@@ -36,7 +36,7 @@ describe("verify: causes, facts and fates", () => {
     expect(replyProblem("greeting", { code: 554, lines: ["go away"] }).kind).to.equal("session-refused");
   });
 
-  it("reads the host's facts: plugins by name, names that resolve, myorigin, distribution", () => {
+  it("reads the host's facts: plugins by name, names that resolve, myorigin, distribution, relayhost", () => {
     const facts = parseHostFacts(
       "nas",
       [
@@ -51,9 +51,13 @@ describe("verify: causes, facts and fates", () => {
         "address\tmail.isp.example\t198.18.0.2",
         "address\tnowhere.example\t",
         "ca\t" + Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64"),
+        "postconf_n\t" +
+          Buffer.from("default_transport = error\nrelayhost = [hand.made]:587\n").toString("base64"),
         "noise without a tab",
       ].join("\n"),
     );
+    expect(facts.relayhost, "as main.cf sets it").to.equal("[hand.made]:587");
+    expect(parseHostFacts("nas", "version\t3.7.11\n").relayhost, "none set").to.equal("");
     expect(facts.saslPlugins).to.deep.equal(["login", "plain"]);
     expect(facts.saslPluginDirs).to.deep.equal(["/usr/lib/x86_64-linux-gnu/sasl2"]);
     expect([...facts.addresses]).to.deep.equal([["mail.isp.example", "198.18.0.2"]]);
