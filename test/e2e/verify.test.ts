@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SOHO_RELAYS, type RelayCommand, type RelaySpec } from "../lab/lab.js";
+import { SOHO_RELAYS, type Lab, type RelayCommand, type RelaySpec } from "../lab/lab.js";
 import {
   labPlaybook,
   labTargets,
@@ -26,6 +26,14 @@ const RELAYS: RelaySpec[] = [
   { name: "silent", hostname: "silent.isp.example", port: 587, tls: "starttls", users: {}, silent: true },
   { name: "mx", hostname: "friends.example", port: 25, tls: "starttls", users: {}, mx: true },
 ];
+
+/** The --send-test messages the relays received, as [relay, login, recipients], sorted. */
+const testMessages = (lab: Lab) =>
+  lab
+    .messages()
+    .filter((m) => m.data.includes("X-Provision-Verify:"))
+    .map((m) => [m.relay, m.authUser, m.rcptTo.join()])
+    .sort();
 
 /**
  * `provision verify` against real lab hosts and the lab's AUTH-demanding relays: each path is proven from
@@ -252,10 +260,7 @@ describe("verify: every sending path proven from the host", function () {
     const result = await verify([site, "--limit", "nas", "--send-test", to]);
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout.match(/send-test: sent via /g)).to.have.length(3);
-    const sent = lab()
-      .messages()
-      .filter((m) => m.data.includes("X-Provision-Verify:"));
-    expect(sent.map((m) => [m.relay, m.authUser, m.rcptTo.join()]).sort()).to.deep.equal([
+    expect(testMessages(lab())).to.deep.equal([
       ["example-com", "username2", to],
       ["example-net", "username2", to],
       ["isp", "username", to],
@@ -454,10 +459,7 @@ for (const target of labTargets().filter((t) => t.release === "12")) {
           new RegExp(`: ${sendTest.queueId}: to=<${to}>, .*status=${sendTest.status} \\(`),
         );
       }
-      const delivered = lab()
-        .messages()
-        .filter((m) => m.data.includes("X-Provision-Verify:"));
-      expect(delivered.map((m) => [m.relay, m.authUser, m.rcptTo.join()]).sort()).to.deep.equal([
+      expect(testMessages(lab())).to.deep.equal([
         ["example-com", "username2", to],
         ["example-net", "username2", to],
       ]);
