@@ -1,5 +1,6 @@
 import { factsFromRecords } from "../facts/parse.js";
 import type { HostFacts } from "../facts/types.js";
+import { mainCfValues } from "../postfix/maincf.js";
 import { parseRecords } from "../remote/records.js";
 import { remoteScript } from "../remote/script.js";
 import { shellQuote } from "../transport/shell.js";
@@ -25,6 +26,8 @@ export interface VerifyHostFacts extends Pick<
   /** postconf -A: the SASL client implementations ("cyrus"). */
   saslClients: string[];
   defaultTransport: string;
+  /** relayhost as the host's main.cf sets it (`postconf -n`; "" when unset). */
+  relayhost: string;
   /** smtp_helo_name, expanded: what Postfix says in EHLO. */
   helo: string;
   /** name -> first address the host resolves it to; a name missing here does not resolve. */
@@ -75,6 +78,7 @@ export function parseHostFacts(host: string, stdout: string): VerifyHostFacts {
     myorigin: "",
     saslClients: [],
     defaultTransport: "",
+    relayhost: mainCfValues(base.postconfN).get("relayhost") ?? "",
     helo: "",
     addresses: new Map(),
     getent: false,

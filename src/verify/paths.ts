@@ -27,6 +27,16 @@ export interface VerifyPath {
   mailFrom: string;
   /** Absent for `direct`. */
   relay?: Relay;
+  /** `direct` only: where its mail goes once the playbook is applied (directTransport). */
+  transport?: Transport;
+}
+
+/** The parameters that decide whether mail without a relay: leaves the host, and how. */
+export interface Transport {
+  /** `error` (Debian's "Local only"): no mail leaves the machine. */
+  defaultTransport: string;
+  /** Non-empty: Postfix hands every message to this host instead of each recipient domain's MX. */
+  relayhost: string;
 }
 
 export interface Relay {
@@ -49,11 +59,23 @@ export interface Relay {
   tlsSecurityOptions: string[];
 }
 
-export function sendingPaths(state: PostfixState, host: PostfixHostInfo, myorigin: string): VerifyPath[] {
+/** `current`: the host's own default_transport and relayhost, as main.cf sets them today. */
+export function sendingPaths(
+  state: PostfixState,
+  host: PostfixHostInfo,
+  myorigin: string,
+  current: Transport,
+): VerifyPath[] {
   const senders = Object.entries(state.senders ?? {});
   const rewrite = (address: string) => rewriteSender(address, state);
   const sender = `root@${myorigin}`;
-  if (!state.relay && senders.length === 0) return [{ kind: "direct", sender, mailFrom: rewrite(sender) }];
+  const direct: VerifyPath = {
+    kind: "direct",
+    sender,
+    mailFrom: rewrite(sender),
+    transport: directTransport(state, current),
+  };
+  if (!state.relay && senders.length === 0) return [direct];
 
   // The same derivation as apply: the relay parameters the host gets are the ones probed.
   const { main, implied } = deriveRelay(state.relay, senders, host);
@@ -80,7 +102,7 @@ export function sendingPaths(state: PostfixState, host: PostfixHostInfo, myorigi
       },
     });
   } else {
-    paths.push({ kind: "direct", sender, mailFrom: rewrite(sender) });
+    paths.push(direct);
   }
   for (const [key, spec] of senders) {
     const from = key.startsWith("@") ? `postmaster${key}` : key;
@@ -97,6 +119,25 @@ export function sendingPaths(state: PostfixState, host: PostfixHostInfo, myorigi
     });
   }
   return paths;
+}
+
+/**
+ * Where mail without a relay goes once the playbook is applied, as apply leaves the two parameters:
+ * main: decides where it sets them (null: Postfix's default, smtp and none); else, once senders: is
+ * declared, the tool owns relayhost and removes default_transport (derive.ts); else the playbook owns
+ * neither and the host keeps its own (a relayhost set by hand, Debian's default_transport = error).
+ */
+export function directTransport(
+  state: Pick<PostfixState, "main" | "relay" | "senders">,
+  current: Transport,
+): Transport {
+  const owned = state.relay !== undefined || Object.keys(state.senders ?? {}).length > 0;
+  const pick = (name: string, own: string, postfixDefault: string) =>
+    Object.hasOwn(state.main, name) ? (state.main[name] ?? postfixDefault) : owned ? postfixDefault : own;
+  return {
+    defaultTransport: pick("default_transport", current.defaultTransport, "smtp"),
+    relayhost: pick("relayhost", current.relayhost, ""),
+  };
 }
 
 function relayOf(hop: { host: string; port?: string | number; mx: boolean }) {

@@ -54,7 +54,8 @@ export interface ProbeContext {
 export async function probePath(path: VerifyPath, context: ProbeContext): Promise<PathResult> {
   const base = { kind: path.kind, sender: path.sender, mailFrom: path.mailFrom, notes: [] as string[] };
   if (!path.relay) {
-    if (context.facts.defaultTransport === "error") {
+    const { defaultTransport, relayhost } = path.transport!;
+    if (defaultTransport === "error") {
       const problem: Problem = {
         kind: "no-delivery",
         message:
@@ -65,8 +66,12 @@ export async function probePath(path: VerifyPath, context: ProbeContext): Promis
       return { ...base, ok: false, probed: true, problem };
     }
     base.notes.push(
-      "direct delivery to each recipient domain's mail exchanger (MX); there is no single server to probe: " +
-        "--send-test ADDRESS proves it with a real message",
+      relayhost
+        ? `not direct: with this playbook applied ${context.hostName} has relayhost = ${relayhost}, so ` +
+            `Postfix hands every message to it instead of each recipient domain's MX; declare it as ` +
+            `relay: to have it proven, or remove it with main: { relayhost: null }`
+        : "direct delivery to each recipient domain's mail exchanger (MX); there is no single server to " +
+            "probe: --send-test ADDRESS proves it with a real message",
     );
     return { ...base, ok: true, probed: false };
   }

@@ -69,7 +69,7 @@ async function verifyHost(job: HostJob, options: VerifyOptions): Promise<HostVer
     );
     const raw = await session.runScript(script, "read the host's mail setup");
     const facts = parseHostFacts(name, raw.stdout);
-    const paths = sendingPaths(state, { name, ...facts }, facts.myorigin || name);
+    const paths = sendingPaths(state, { name, ...facts }, facts.myorigin || name, facts);
     const forward = session.forward?.bind(session);
     if (!forward) throw new Error("this session cannot open connections from the host");
     for (const path of paths) {

@@ -89,14 +89,16 @@ export function parseLog(stdout: string): string {
 
 /**
  * Each message's fate from the log text: its queue ID from cleanup's `message-id=` line, then the
- * delivery agent's `QUEUEID: to=<...>, relay=..., status=STATUS (REASON)`.
+ * delivery agent's `QUEUEID: to=<...>, relay=..., status=STATUS (REASON)`. A log file's lines carry the
+ * syslog prefix (`... postfix/smtp[12]: QUEUEID: ...`); the journal as read_log takes it (`-o cat`) gives
+ * the message alone, starting with the queue ID.
  */
 export function messageFates(log: string, messageIds: string[]): Map<string, Fate> {
   const fates = new Map<string, Fate>();
   const lines = log.split("\n");
   for (const id of messageIds) {
     const queued = lines
-      .map((line) => /\]: ([0-9A-Za-z]+): message-id=<(.*)>\s*$/.exec(line))
+      .map((line) => /(?:^|\]: )([0-9A-Za-z]+): message-id=<(.*)>\s*$/.exec(line))
       .find((match) => match?.[2] === id);
     const queueId = queued?.[1];
     if (!queueId) {
@@ -106,7 +108,7 @@ export function messageFates(log: string, messageIds: string[]): Map<string, Fat
     let fate: Fate = { status: "waiting", queueId };
     for (const line of lines) {
       const match = new RegExp(
-        `\\]: ${queueId}: (?:to=<[^>]*>, )?(.*?)status=(sent|deferred|bounced) ?\\((.*)\\)\\s*$`,
+        `(?:^|\\]: )${queueId}: (?:to=<[^>]*>, )?(.*?)status=(sent|deferred|bounced) ?\\((.*)\\)\\s*$`,
       ).exec(line);
       if (!match) continue;
       const relay = /relay=([^,\s]+)/.exec(match[1] ?? "")?.[1];

@@ -9,6 +9,7 @@ import {
   SOHO_RELAYS,
   startLab,
   type Lab,
+  type RelaySpec,
   type Release,
 } from "../lab/lab.js";
 import {
@@ -65,11 +66,12 @@ export function labTargets(): LabTarget[] {
 /**
  * Start a lab for a suite (hosts of the target's kind; default the namespace host), or skip the suite
  * loudly where no lab can run. Under CI a missing lab is a failure, never a skip: CI must prove the
- * end-to-end claims.
+ * end-to-end claims. `relays`: the SOHO relays, or a suite's own (e.g. those plus a relay that misbehaves).
  */
 export function useLab(
   hosts: string[],
   target: LabTarget = ALL_TARGETS[0]!,
+  relays: RelaySpec[] = SOHO_RELAYS,
 ): { lab: () => Lab; work: string } {
   let lab: Lab | undefined;
   const work = mkdtempSync(join(tmpdir(), "provision-e2e-"));
@@ -84,7 +86,7 @@ export function useLab(
     const release = target.release;
     lab = await startLab({
       hosts: hosts.map((name) => (release ? { name, release } : name)),
-      relays: SOHO_RELAYS,
+      relays,
       log: () => undefined,
     });
     labHome(work);

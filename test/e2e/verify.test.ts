@@ -1,8 +1,39 @@
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RelayCommand } from "../lab/lab.js";
-import { labPlaybook, LAB_PLAY, onHost, PASSWORDS, provision, useLab, writeInventory } from "./support.js";
+import { SOHO_RELAYS, type Lab, type RelayCommand, type RelaySpec } from "../lab/lab.js";
+import {
+  labPlaybook,
+  labTargets,
+  LAB_PLAY,
+  onHost,
+  PASSWORDS,
+  provision,
+  useLab,
+  writeInventory,
+} from "./support.js";
+
+/**
+ * The SOHO relays, the ISP's refusing senders and recipients it does not know (as a provider refuses an
+ * address its user does not own), plus a relay that never answers and a mail exchanger for direct delivery.
+ */
+const RELAYS: RelaySpec[] = [
+  ...SOHO_RELAYS.map((relay) =>
+    relay.name === "isp"
+      ? { ...relay, refuseSenders: ["@spoofed.example"], refuseRecipients: ["@unknown.example"] }
+      : relay,
+  ),
+  { name: "silent", hostname: "silent.isp.example", port: 587, tls: "starttls", users: {}, silent: true },
+  { name: "mx", hostname: "friends.example", port: 25, tls: "starttls", users: {}, mx: true },
+];
+
+/** The --send-test messages the relays received, as [relay, login, recipients], sorted. */
+const testMessages = (lab: Lab) =>
+  lab
+    .messages()
+    .filter((m) => m.data.includes("X-Provision-Verify:"))
+    .map((m) => [m.relay, m.authUser, m.rcptTo.join()])
+    .sort();
 
 /**
  * `provision verify` against real lab hosts and the lab's AUTH-demanding relays: each path is proven from
@@ -12,7 +43,7 @@ import { labPlaybook, LAB_PLAY, onHost, PASSWORDS, provision, useLab, writeInven
 describe("verify: every sending path proven from the host", function () {
   this.timeout(300_000);
   const hosts = ["nas", "pi"];
-  const { lab, work } = useLab(hosts);
+  const { lab, work } = useLab(hosts, undefined, RELAYS);
   let inventory: string;
   let site: string;
 
@@ -229,10 +260,7 @@ describe("verify: every sending path proven from the host", function () {
     const result = await verify([site, "--limit", "nas", "--send-test", to]);
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout.match(/send-test: sent via /g)).to.have.length(3);
-    const sent = lab()
-      .messages()
-      .filter((m) => m.data.includes("X-Provision-Verify:"));
-    expect(sent.map((m) => [m.relay, m.authUser, m.rcptTo.join()]).sort()).to.deep.equal([
+    expect(testMessages(lab())).to.deep.equal([
       ["example-com", "username2", to],
       ["example-net", "username2", to],
       ["isp", "username", to],
@@ -258,6 +286,72 @@ describe("verify: every sending path proven from the host", function () {
     );
   });
 
+  it("a relay that refuses the sender, or (--rcpt) the recipient: exit 1, each cause with the relay's reply", async () => {
+    const refusing = playbook(
+      "refused.yaml",
+      `    relay: { host: mail.isp.example, port: submission, username: username, password: { env: ISP_PASSWORD } }
+    senders:
+      boss@spoofed.example: { relay: { host: mail.isp.example, port: submission }, username: username, password: { env: ISP_PASSWORD } }
+`,
+    );
+    const messages = lab().messages().length;
+    const from = lab().relayCommands().length;
+    const result = await verify([refusing, "--limit", "nas"]);
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    expect(result.stdout).to.match(/ok {4}default relay .*AUTH accepted as username \(PLAIN\); MAIL FROM:</);
+    expect(result.stdout).to.match(
+      /FAIL {2}sender boss@spoofed\.example via .*AUTH accepted as username \(PLAIN\); sender refused: the relay said 553 .*<boss@spoofed\.example>: Sender address rejected: not owned by user username/,
+    );
+    const origin = (await onHost(lab(), "nas", "postconf -x -h myorigin")).trim();
+    expect(accepted(from), "the refused sender got no RCPT TO").to.deep.equal([
+      "isp AUTH username",
+      `isp MAIL FROM root@${origin}`,
+      `isp RCPT TO root@${origin}`,
+      "isp AUTH username",
+    ]);
+
+    const unknown = await verify([refusing, "--limit", "nas", "--rcpt", "nobody@unknown.example", "--json"]);
+    expect(unknown.code, unknown.stdout + unknown.stderr).to.equal(1);
+    const [relay, sender] = JSON.parse(unknown.stdout).hosts[0].paths;
+    expect(relay.problem.kind).to.equal("recipient-refused");
+    expect(relay.problem.reply).to.match(
+      /^550 .*<nobody@unknown\.example>: Recipient address rejected: User unknown$/,
+    );
+    expect(relay.problem.message).to.equal(`recipient refused: the relay said ${relay.problem.reply}`);
+    expect(sender.problem.kind).to.equal("sender-refused");
+    expect(sender.problem.reply).to.match(/^553 /);
+    expect(lab().messages().length, "no message reached any relay").to.equal(messages);
+  });
+
+  it("a relay that accepts the connection but never answers, and an address nothing answers on: timed out, within --smtp-timeout", async () => {
+    // In the lab's network, owned by no host or relay: the host's connection attempt gets no answer.
+    const nobody = lab()
+      .relayAddress("isp")
+      .replace(/\d+\.\d+$/, "255.253");
+    const hung = playbook(
+      "hung.yaml",
+      `    relay: { host: silent.isp.example, port: submission, username: username, password: { env: ISP_PASSWORD } }
+    senders:
+      a@example.com: { relay: { host: ${nobody}, port: submission }, username: username2, password: { env: EXAMPLE_COM_PASSWORD } }
+`,
+    );
+    const started = Date.now();
+    const result = await verify([hung, "--limit", "nas", "--smtp-timeout", "1", "--json"]);
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.code, result.stdout + result.stderr).to.equal(1);
+    const [silent, unanswered] = JSON.parse(result.stdout).hosts[0].paths;
+    expect(silent.problem).to.deep.equal({
+      kind: "timed-out",
+      message: "[silent.isp.example]:submission: no reply from the relay within 1 s",
+    });
+    expect(unanswered.problem).to.deep.equal({
+      kind: "timed-out",
+      message: `connection to ${nobody} (${nobody}) port 587 timed out from nas`,
+    });
+    // Two paths of 1 s each, plus the SSH session and the host's facts; the default would be 20 s each.
+    expect(seconds, "verify gave up in time").to.be.lessThan(12);
+  });
+
   it("an unreachable host: exit 3, the others still verified", async () => {
     await lab().stopHost("pi");
     try {
@@ -269,4 +363,109 @@ describe("verify: every sending path proven from the host", function () {
       await lab().startHost("pi");
     }
   });
+
+  it("direct delivery (no relay): --send-test hands the message to the recipient domain's mail exchanger, or reports why not", async () => {
+    // No relay, and Debian's "Local only" default_transport = error lifted. The lab has no DNS: with DNS
+    // lookups off, Postfix finds the recipient domain's server through /etc/hosts.
+    const direct = playbook(
+      "direct.yaml",
+      `    main: { default_transport: smtp, smtp_dns_support_level: disabled }\n`,
+    );
+    // A relayhost set by hand stays: a playbook without relay: does not own it.
+    await onHost(lab(), "nas", "postconf -e 'relayhost = [smarthost.example]:587'");
+    const relayed = await verify([direct, "--limit", "nas"]);
+    expect(relayed.code, relayed.stdout + relayed.stderr).to.equal(0);
+    expect(relayed.stdout).to.include(
+      "note: not direct: with this playbook applied nas has relayhost = [smarthost.example]:587",
+    );
+
+    await lab().resetHost("nas"); // a fresh "Local only" host: no relayhost
+    const applied = await provision(["apply", direct, "-i", inventory, "--limit", "nas"], work);
+    expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
+    const before = lab().messages("mx").length;
+    const to = "friend@friends.example";
+    const result = await verify([direct, "--limit", "nas", "--send-test", to, "--json"]);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    const [path, ...others] = JSON.parse(result.stdout).hosts[0].paths;
+    expect(others).to.deep.equal([]);
+    expect(path).to.include({ kind: "direct", ok: true, probed: false });
+    expect(path.sendTest).to.include({
+      status: "sent",
+      relay: `friends.example[${lab().relayAddress("mx")}]:25`,
+    });
+    const got = lab().messages("mx").slice(before);
+    expect(got.map((m) => [m.authUser, m.rcptTo.join()])).to.deep.equal([[null, to]]);
+    expect(got[0]!.data).to.include("X-Provision-Verify:");
+
+    // A recipient domain no server can be found for: deferred with Postfix's reason, and removed.
+    const lost = await verify([direct, "--limit", "nas", "--send-test", "friend@nowhere.example", "--json"]);
+    expect(lost.code, lost.stdout + lost.stderr).to.equal(1);
+    const [failed] = JSON.parse(lost.stdout).hosts[0].paths;
+    expect(failed.ok).to.equal(false);
+    expect(failed.sendTest).to.include({ status: "deferred", relay: "none" });
+    expect(failed.sendTest.reason).to.include("unable to look up host nowhere.example");
+    expect(await onHost(lab(), "nas", "postqueue -p")).to.include("Mail queue is empty");
+  });
 });
+
+for (const target of labTargets().filter((t) => t.release === "12")) {
+  describe(`verify on ${target.title}: the fate of a test message read from the journal`, function () {
+    this.timeout(300_000);
+    const HOST = "svc";
+    const { lab, work } = useLab([HOST], target);
+
+    it("no mail log file: the probe proves each path, --send-test reads sent and deferred from the journal", async () => {
+      // The premise: Postfix logs to the journal alone (no maillog_file, no syslog daemon, no log file).
+      expect(
+        await onHost(
+          lab(),
+          HOST,
+          'echo "[$(postconf -h maillog_file)]"; ls /var/log/mail.log /var/log/mail.info /var/log/syslog 2>/dev/null; command -v rsyslogd syslog-ng; true',
+        ),
+      ).to.equal("[]\n");
+      const inventory = writeInventory(lab(), join(work, "hosts.yaml"), [HOST]);
+      const site = labPlaybook(join(work, "site.yaml"), "site.yaml");
+      // The ISP refuses the password the host gets: its path fails, the two others work.
+      const wrong = { ...PASSWORDS, ISP_PASSWORD: "Wr0ng-pass:word#1" };
+      const applied = await provision(["apply", site, "-i", inventory], work, wrong);
+      expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
+
+      const to = "friend@elsewhere.example";
+      const result = await provision(
+        ["verify", site, "-i", inventory, "--send-test", to, "--json"],
+        work,
+        wrong,
+      );
+      expect(result.code, result.stdout + result.stderr).to.equal(1);
+      const paths = JSON.parse(result.stdout).hosts[0].paths;
+      expect(
+        paths.map(
+          (p: { problem?: { kind: string }; auth?: { username: string }; sendTest: { status: string } }) => [
+            p.problem?.kind ?? "ok",
+            p.auth?.username ?? "",
+            p.sendTest.status,
+          ],
+        ),
+      ).to.deep.equal([
+        ["authentication-failed", "", "deferred"],
+        ["ok", "username2", "sent"],
+        ["ok", "username2", "sent"],
+      ]);
+      expect(paths[0].sendTest.reason).to.include("SASL authentication failed").and.include("535");
+      // What verify reported is what the journal holds for those queue IDs.
+      const journal = await lab().mailLog(HOST);
+      for (const { sendTest } of paths) {
+        expect(journal).to.match(
+          new RegExp(`: ${sendTest.queueId}: to=<${to}>, .*status=${sendTest.status} \\(`),
+        );
+      }
+      expect(testMessages(lab())).to.deep.equal([
+        ["example-com", "username2", to],
+        ["example-net", "username2", to],
+      ]);
+      expect(await onHost(lab(), HOST, "postqueue -p"), "the deferred test message was removed").to.include(
+        "Mail queue is empty",
+      );
+    });
+  });
+}

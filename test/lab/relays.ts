@@ -18,6 +18,17 @@ export interface RelaySpec {
   tls: "starttls" | "implicit";
   /** username -> password the relay accepts. */
   users: Record<string, string>;
+  /**
+   * Senders (`user@domain` or `@domain`) whose MAIL FROM the relay refuses, as a provider refuses an
+   * address its user does not own.
+   */
+  refuseSenders?: string[];
+  /** Recipients (`user@domain` or `@domain`) whose RCPT TO the relay refuses: an unknown user. */
+  refuseRecipients?: string[];
+  /** Accepts the TCP connection and then never says a word (a hung server, for time-outs). */
+  silent?: boolean;
+  /** A domain's mail exchanger (direct delivery): mail for it is accepted without AUTH. */
+  mx?: boolean;
 }
 
 export interface RelayMessage {
@@ -72,11 +83,34 @@ function rejectAuth(): Error {
   return Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 });
 }
 
+/** `address` is one of `list` (`user@domain`, or `@domain` for the whole domain), case-insensitively. */
+function listed(list: string[] | undefined, address: string): boolean {
+  const lower = address.toLowerCase();
+  return (list ?? []).some((entry) => {
+    const e = entry.toLowerCase();
+    return e.startsWith("@") ? lower.endsWith(e) : lower === e;
+  });
+}
+
+/** What Postfix answers in these cases, with the code a client treats as permanent. */
+function refusal(command: "MAIL FROM" | "RCPT TO", address: string, user: string | undefined): Error {
+  return command === "MAIL FROM"
+    ? Object.assign(
+        new Error(`<${address}>: Sender address rejected: not owned by user ${user ?? "(anonymous)"}`),
+        { responseCode: 553 },
+      )
+    : Object.assign(new Error(`<${address}>: Recipient address rejected: User unknown`), {
+        responseCode: 550,
+      });
+}
+
 function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: RelayLog): SMTPServer {
   // Recorded as accepted, so a test can tell a probe that stopped before DATA from a delivered message.
   const recordEnvelope =
     (command: "MAIL FROM" | "RCPT TO") =>
     (address: SMTPServerAddress, session: SMTPServerSession, callback: (error?: Error | null) => void) => {
+      const refused = command === "MAIL FROM" ? spec.refuseSenders : spec.refuseRecipients;
+      if (listed(refused, address.address)) return callback(refusal(command, address.address, session.user));
       log.commands.push({
         relay: spec.name,
         command,
@@ -91,7 +125,8 @@ function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: 
     banner: `${spec.hostname} provision lab relay`,
     secure: spec.tls === "implicit",
     authMethods: ["PLAIN", "LOGIN"],
-    authOptional: false,
+    // An MX takes mail from anyone for its domain; a provider's relay only after AUTH.
+    authOptional: spec.mx === true,
     // No AUTH before TLS, as at real providers; together with required AUTH this makes TLS mandatory.
     allowInsecureAuth: false,
     // A reverse lookup would send DNS queries for lab addresses to the machine's real resolver.
@@ -99,6 +134,8 @@ function createServer(spec: RelaySpec, tls: { key: Buffer; cert: Buffer }, log: 
     logger: false,
     size: 25 * 1024 * 1024,
     closeTimeout: 2_000,
+    // No callback: no greeting, ever (until the idle timeout closes the connection).
+    ...(spec.silent && { onConnect: () => undefined }),
     onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
       const username = auth.username ?? "";
       const expected = Object.prototype.hasOwnProperty.call(spec.users, username)

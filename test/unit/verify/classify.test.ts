@@ -36,7 +36,7 @@ describe("verify: causes, facts and fates", () => {
     expect(replyProblem("greeting", { code: 554, lines: ["go away"] }).kind).to.equal("session-refused");
   });
 
-  it("reads the host's facts: plugins by name, names that resolve, myorigin, distribution", () => {
+  it("reads the host's facts: plugins by name, names that resolve, myorigin, distribution, relayhost", () => {
     const facts = parseHostFacts(
       "nas",
       [
@@ -51,9 +51,13 @@ describe("verify: causes, facts and fates", () => {
         "address\tmail.isp.example\t198.18.0.2",
         "address\tnowhere.example\t",
         "ca\t" + Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64"),
+        "postconf_n\t" +
+          Buffer.from("default_transport = error\nrelayhost = [hand.made]:587\n").toString("base64"),
         "noise without a tab",
       ].join("\n"),
     );
+    expect(facts.relayhost, "as main.cf sets it").to.equal("[hand.made]:587");
+    expect(parseHostFacts("nas", "version\t3.7.11\n").relayhost, "none set").to.equal("");
     expect(facts.saslPlugins).to.deep.equal(["login", "plain"]);
     expect(facts.saslPluginDirs).to.deep.equal(["/usr/lib/x86_64-linux-gnu/sasl2"]);
     expect([...facts.addresses]).to.deep.equal([["mail.isp.example", "198.18.0.2"]]);
@@ -99,6 +103,34 @@ describe("verify: causes, facts and fates", () => {
       queueId: "6EF56",
     });
     expect(fates.get("provision-verify.r.4@provision.invalid")).to.deep.equal({ status: "waiting" });
+  });
+
+  it("finds the fates in the journal as read_log takes it (journalctl -o cat: no syslog prefix)", () => {
+    // A systemd host without a syslog daemon: only the message text, of every unit, in order.
+    const log = [
+      "4AB12: uid=0 from=<root>",
+      "4AB12: message-id=<provision-verify.j.1@provision.invalid>",
+      "Started session-4.scope - Session 4 of User root.",
+      "5CD34: message-id=<provision-verify.j.2@provision.invalid>",
+      "4AB12: to=<f@e.example>, relay=mail.isp.example[198.18.0.10]:587, delay=0.2, delays=0/0/0.1/0, dsn=4.7.8, status=deferred (SASL authentication failed; server mail.isp.example[198.18.0.10] said: 535 no)",
+      "5CD34: to=<f@e.example>, relay=mail.example.com[198.18.0.12]:587, delay=0.3, dsn=2.0.0, status=sent (250 queued as lab-7)",
+    ].join("\n");
+    const fates = messageFates(log, [
+      "provision-verify.j.1@provision.invalid",
+      "provision-verify.j.2@provision.invalid",
+    ]);
+    expect(fates.get("provision-verify.j.1@provision.invalid")).to.deep.equal({
+      status: "deferred",
+      queueId: "4AB12",
+      reason: "SASL authentication failed; server mail.isp.example[198.18.0.10] said: 535 no",
+      relay: "mail.isp.example[198.18.0.10]:587",
+    });
+    expect(fates.get("provision-verify.j.2@provision.invalid")).to.deep.equal({
+      status: "sent",
+      queueId: "5CD34",
+      reason: "250 queued as lab-7",
+      relay: "mail.example.com[198.18.0.12]:587",
+    });
   });
 
   it("reads what sendmail refused outright", () => {

@@ -7,10 +7,16 @@ import { debian } from "../postfix/fixtures.js";
 describe("verify/paths: the sending paths a playbook declares", () => {
   const password = new Secret("isp-Pa55:with#hash", "environment variable ISP_PASSWORD");
   const base: PostfixState = { tableType: "auto", main: {} };
+  const postfixDefaults = { defaultTransport: "smtp", relayhost: "" };
 
   it("no relay and no senders: one direct path, sender root@myorigin", () => {
-    expect(sendingPaths(base, debian, "home.example")).to.deep.equal([
-      { kind: "direct", sender: "root@home.example", mailFrom: "root@home.example" },
+    expect(sendingPaths(base, debian, "home.example", postfixDefaults)).to.deep.equal([
+      {
+        kind: "direct",
+        sender: "root@home.example",
+        mailFrom: "root@home.example",
+        transport: postfixDefaults,
+      },
     ]);
   });
 
@@ -29,7 +35,7 @@ describe("verify/paths: the sending paths a playbook declares", () => {
       },
     };
     // 587 with 465 on one host is refused by apply; the probe derives the same way and refuses too.
-    expect(() => sendingPaths(state, debian, "localdomain.local")).to.throw(/port 465/);
+    expect(() => sendingPaths(state, debian, "localdomain.local", postfixDefaults)).to.throw(/port 465/);
 
     const senders = {
       ...state.senders!,
@@ -38,7 +44,7 @@ describe("verify/paths: the sending paths a playbook declares", () => {
         relay: { host: "mail.example.com", port: "submission", mx: false },
       },
     };
-    const paths = sendingPaths({ ...state, senders }, debian, "localdomain.local");
+    const paths = sendingPaths({ ...state, senders }, debian, "localdomain.local", postfixDefaults);
     expect(paths.map((p) => [p.kind, p.sender, p.mailFrom, p.relay?.nexthop, p.relay?.port])).to.deep.equal([
       [
         "relay",
@@ -74,6 +80,7 @@ describe("verify/paths: the sending paths a playbook declares", () => {
       },
       debian,
       "x.example",
+      postfixDefaults,
     );
     expect(path!.relay).to.include({ implicitTls: true, port: 465, tls: "encrypt" });
     expect(path!.relay!.mechanisms).to.deep.equal(["plain", "login"]);
@@ -102,6 +109,7 @@ describe("verify/paths: the sending paths a playbook declares", () => {
       },
       debian,
       "x.example",
+      postfixDefaults,
     );
     expect(path!.relay!.securityOptions).to.deep.equal(["noplaintext"]);
     expect(path!.relay!.tlsSecurityOptions).to.deep.equal(["noanonymous"]);
@@ -112,8 +120,32 @@ describe("verify/paths: the sending paths a playbook declares", () => {
       { ...base, senders: { "a@b.example": { relay: { host: "mail.b.example", mx: false } } } },
       debian,
       "home.example",
+      postfixDefaults,
     );
     expect(paths.map((p) => p.kind)).to.deep.equal(["direct", "sender"]);
+  });
+
+  it("direct delivery: default_transport and relayhost as the host will have them once the playbook is applied", () => {
+    const localOnly = { defaultTransport: "error", relayhost: "[hand.made]:587" };
+    const transport = (state: Partial<PostfixState>) =>
+      sendingPaths({ ...base, ...state }, debian, "home.example", localOnly)[0]!.transport;
+    expect(transport({}), "no relay: the playbook owns neither, the host keeps both").to.deep.equal(
+      localOnly,
+    );
+    expect(transport({ main: { default_transport: "smtp", relayhost: null } })).to.deep.equal({
+      defaultTransport: "smtp",
+      relayhost: "",
+    });
+    expect(transport({ main: { default_transport: null } })).to.deep.equal({
+      defaultTransport: "smtp",
+      relayhost: "[hand.made]:587",
+    });
+    const senders = { "a@b.example": { relay: { host: "mail.b.example", mx: false } } };
+    expect(transport({ senders }), "senders: apply removes both").to.deep.equal({
+      defaultTransport: "smtp",
+      relayhost: "",
+    });
+    expect(transport({ senders, main: { default_transport: "error" } })!.defaultTransport).to.equal("error");
   });
 
   describe("rewriteSender: canonical, then generic, as Postfix looks addresses up", () => {
