@@ -14,9 +14,9 @@ export async function ensurePasswordSudoUser(password: string, authorizedKey: st
     printf '%s\\n' ${shq(authorizedKey)} > /home/${user}/.ssh/authorized_keys
     chown ${user}:${user} /home/${user}/.ssh/authorized_keys && chmod 0600 /home/${user}/.ssh/authorized_keys
     f=/etc/sudoers.d/provision-lab-${user}
-    printf '%s\\n' '${user} ALL=(ALL:ALL) ALL' > "$f.tmp"
-    chmod 0440 "$f.tmp"
-    visudo -cqf "$f.tmp"
-    mv "$f.tmp" "$f"
+    printf '%s\\n' '${user} ALL=(ALL:ALL) ALL' > "$f.tmp.$$"
+    chmod 0440 "$f.tmp.$$"
+    visudo -cqf "$f.tmp.$$"
+    mv "$f.tmp.$$" "$f"
   `);
 }

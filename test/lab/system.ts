@@ -68,11 +68,12 @@ async function ensureSudoUser(): Promise<void> {
     # A "!" (locked) password makes some sshd configurations refuse even key logins; "*" never matches a
     # password but is not locked.
     [ "$(getent shadow ${SUDO_USER} | cut -d: -f2)" = "*" ] || usermod -p '*' ${SUDO_USER}
+    # Per process: two labs (slots) may prepare the machine at once. sudo ignores names with a dot.
     f=/etc/sudoers.d/provision-lab-${SUDO_USER}
-    printf '%s\\n' '${SUDO_USER} ALL=(ALL:ALL) NOPASSWD: ALL' > "$f.tmp"
-    chmod 0440 "$f.tmp"
-    visudo -cqf "$f.tmp"
-    mv "$f.tmp" "$f"
+    printf '%s\\n' '${SUDO_USER} ALL=(ALL:ALL) NOPASSWD: ALL' > "$f.tmp.$$"
+    chmod 0440 "$f.tmp.$$"
+    visudo -cqf "$f.tmp.$$"
+    mv "$f.tmp.$$" "$f"
   `);
 }
 
