@@ -59,8 +59,9 @@ log_start() {
 
 # send_message SENDER RECIPIENT MESSAGE_ID TEXT: hand one message to the host's own Postfix, so that it
 # takes the route real mail takes. A message sendmail refuses outright is said at once (`refused`).
+# -N never: a test message that bounces sends no notice back to its sender (through the relay).
 send_message() {
-  if ! out=$(printf '%s' "$4" | sendmail -f "$1" -- "$2" 2>&1); then
+  if ! out=$(printf '%s' "$4" | sendmail -N never -f "$1" -- "$2" 2>&1); then
     printf 'refused\t%s\t%s\n' "$3" "$(oneline "$out")"
   fi
 }

@@ -4,10 +4,11 @@ import { shellQuote } from "../transport/shell.js";
 
 /**
  * `verify --send-test ADDRESS`: one real message per path, handed to the host's own Postfix with
- * `sendmail -f SENDER ADDRESS` (so it takes exactly the route real mail takes: canonical and generic
+ * `sendmail -N never -f SENDER ADDRESS` (so it takes exactly the route real mail takes: canonical and generic
  * rewriting, sender-dependent relay and login, TLS), then its fate read from the host's mail log
  * (maillog_file, /var/log/mail.log, else the journal). A message deferred at its first attempt, or not
- * tried in time, is deleted from the queue (postsuper -d) so that it neither retries for days nor bounces.
+ * tried in time, is deleted from the queue (postsuper -d) so that it neither retries for days nor bounces;
+ * one that bounces at once sends no notice back (-N never): nothing but the test message itself leaves.
  */
 
 export interface TestMessage {

@@ -321,6 +321,33 @@ describe("verify: every sending path proven from the host", function () {
     expect(sender.problem.kind).to.equal("sender-refused");
     expect(sender.problem.reply).to.match(/^553 /);
     expect(lab().messages().length, "no message reached any relay").to.equal(messages);
+
+    // --send-test with that playbook applied: the refused sender's message bounces, and no bounce notice
+    // goes back out through the relay (sendmail -N never): only the working path's message leaves.
+    const applied = await provision(["apply", refusing, "-i", inventory, "--limit", "pi"], work, PASSWORDS);
+    expect(applied.code, applied.stdout + applied.stderr).to.equal(0);
+    const before = lab().messages().length;
+    const sent = await verify([
+      refusing,
+      "--limit",
+      "pi",
+      "--send-test",
+      "friend@elsewhere.example",
+      "--json",
+    ]);
+    expect(sent.code, sent.stdout + sent.stderr).to.equal(1);
+    const fates = JSON.parse(sent.stdout).hosts[0].paths.map(
+      (p: { sendTest: { status: string } }) => p.sendTest,
+    );
+    expect(fates.map((f: { status: string }) => f.status)).to.deep.equal(["sent", "bounced"]);
+    expect(fates[1].reason).to.include("553").and.include("Sender address rejected");
+    await new Promise((done) => setTimeout(done, 3000));
+    const relayed = lab().messages().slice(before);
+    expect(
+      relayed.map((m) => m.mailFrom),
+      "the one test message that was sent, no bounce notice",
+    ).to.have.length(1);
+    expect(await onHost(lab(), "pi", "postqueue -p")).to.include("Mail queue is empty");
   });
 
   it("a relay that accepts the connection but never answers, and an address nothing answers on: timed out, within --smtp-timeout", async () => {
