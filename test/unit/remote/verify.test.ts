@@ -131,7 +131,7 @@ for (const shell of SHELLS) {
       host.program(
         "sendmail",
         `cat > '${host.root}/message'
-case $4 in bad*) echo "sendmail: fatal: bad address syntax" >&2; echo "second line" >&2; exit 75 ;; esac`,
+case $6 in bad*) echo "sendmail: fatal: bad address syntax" >&2; echo "second line" >&2; exit 75 ;; esac`,
       );
       const text = "Subject: it's $(here)\n\nbody\n";
       const sent = host.run(shell, [
@@ -141,8 +141,8 @@ case $4 in bad*) echo "sendmail: fatal: bad address syntax" >&2; echo "second li
       ]);
       expect(host.read(join(host.root, "message"))).to.equal(text);
       expect(host.calls("sendmail")).to.deep.equal([
-        "sendmail -f root@nas.example -- good@example.com",
-        "sendmail -f root@nas.example -- bad@@example.com",
+        "sendmail -N never -f root@nas.example -- good@example.com",
+        "sendmail -N never -f root@nas.example -- bad@@example.com",
       ]);
       const { start, refused } = parseSendOutput(sent.stdout);
       expect(start).to.include({ offset: 16, file: log });
