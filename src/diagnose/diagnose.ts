@@ -2,7 +2,7 @@ import type { HostFacts } from "../facts/types.js";
 import type { DesiredConfig } from "../postfix/derive.js";
 import { mainCfValues } from "../postfix/maincf.js";
 import { formatNextHop, resolvePort } from "../postfix/relay.js";
-import { listItems } from "../postfix/rules.js";
+import { listItems, SASL_SECURITY_DEFAULT } from "../postfix/rules.js";
 import type { NextHop, PostfixState } from "../postfix/state.js";
 import {
   allowedBy,
@@ -30,7 +30,7 @@ const MAIN_CF = "/etc/postfix/main.cf";
 /** Postfix's compiled-in defaults of the parameters read here. */
 const DEFAULTS: Readonly<Record<string, string>> = {
   smtp_sasl_auth_enable: "no",
-  smtp_sasl_security_options: "noplaintext, noanonymous",
+  smtp_sasl_security_options: SASL_SECURITY_DEFAULT,
   smtp_sasl_tls_security_options: "$smtp_sasl_security_options",
   smtp_sasl_mechanism_filter: "",
   smtp_tls_security_level: "",

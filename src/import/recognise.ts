@@ -3,8 +3,9 @@ import { RELAY_PARAMS } from "../postfix/derive-relay.js";
 import {
   addressKeyProblem,
   isAddress,
-  listItems,
   normaliseValue,
+  SASL_SECURITY_DEFAULT,
+  sameList,
   tableKeyProblem,
   tableNameProblem,
   tableValueProblem,
@@ -48,9 +49,6 @@ const STOCK: Readonly<Record<string, string | true>> = {
   smtp_tls_security_level: "may",
   smtp_tls_session_cache_database: "btree:${data_directory}/smtp_scache",
 };
-
-/** Postfix's compiled-in smtp_sasl_security_options. */
-const SASL_OPTIONS_DEFAULT = "noplaintext, noanonymous";
 
 const MAPS = {
   generic: "smtp_generic_maps",
@@ -138,8 +136,8 @@ export function recognise(facts: HostFacts): Recognised {
   // Options of their own for TLS sessions (e.g. plaintext allowed only there) stay a main: value; the
   // same list as smtp_sasl_security_options is what the relay: options give anyway.
   const tlsOptions = params.get("smtp_sasl_tls_security_options");
-  const options = params.get("smtp_sasl_security_options") ?? SASL_OPTIONS_DEFAULT;
-  if (relay && tlsOptions !== undefined && listItems(tlsOptions).join() !== listItems(options).join())
+  const options = params.get("smtp_sasl_security_options") ?? SASL_SECURITY_DEFAULT;
+  if (relay && tlsOptions !== undefined && !sameList(tlsOptions, options))
     state.main.smtp_sasl_tls_security_options = tlsOptions;
   return { state, passwords, notes };
 }
@@ -268,7 +266,7 @@ function relayOptions(params: Map<string, string>): Partial<NonNullable<PostfixS
   const tls = params.get("smtp_tls_security_level");
   const mechanisms = params.get("smtp_sasl_mechanism_filter");
   const authenticates = params.get("smtp_sasl_auth_enable") === "yes";
-  const options = params.get("smtp_sasl_security_options") ?? SASL_OPTIONS_DEFAULT;
+  const options = params.get("smtp_sasl_security_options") ?? SASL_SECURITY_DEFAULT;
   return {
     ...(tls !== undefined && tls !== "" && { tls }),
     ...(mechanisms !== undefined && mechanisms !== "" && { mechanisms: list(mechanisms) }),

@@ -2,12 +2,12 @@ import { deriveRelay, RELAY_OPTION, RELAY_PARAMS, type RelayParam } from "./deri
 import type { PostfixHostInfo } from "./host-info.js";
 import {
   BUILT_IN_TABLES,
-  listItems,
   managedTables,
   normaliseValue,
   parameterNameProblem,
   parameterValueProblem,
   POSTFIX_DIR,
+  sameList,
   tableNameProblem,
   type BuiltInTable,
 } from "./rules.js";
@@ -193,10 +193,8 @@ export function deriveConfig(state: PostfixState, host: PostfixHostInfo): Desire
 export function settleImplied(config: DesiredConfig, current: ReadonlyMap<string, string>): DesiredConfig {
   const main = { ...config.main };
   for (const [name, value] of Object.entries(config.implied)) {
-    // These are lists: "a,b" on the host says the same as "a, b".
     const have = current.get(name);
-    if (main[name] === null && have !== undefined && listItems(have).join() === listItems(value).join())
-      main[name] = value;
+    if (main[name] === null && have !== undefined && sameList(have, value)) main[name] = value;
   }
   return { ...config, main };
 }

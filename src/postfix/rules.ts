@@ -82,6 +82,14 @@ export function listItems(text: string): string[] {
   return text.split(/[ \t\r\n,]+/).filter((item) => item !== "");
 }
 
+/** Two list values that say the same: "a,b" and "a, b". */
+export function sameList(a: string, b: string): boolean {
+  return listItems(a).join() === listItems(b).join();
+}
+
+/** Postfix's compiled-in smtp_sasl_security_options (Debian's main.cf does not set it). */
+export const SASL_SECURITY_DEFAULT = "noplaintext, noanonymous";
+
 // ---- main.cf --------------------------------------------------------------------------------------
 
 /*

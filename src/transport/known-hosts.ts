@@ -64,7 +64,7 @@ function globMatch(pattern: string, text: string): boolean {
 function entryMatches(entry: KnownHostEntry, token: string): boolean {
   if ("hashed" in entry.hosts) {
     const { salt, hash } = entry.hosts.hashed;
-    return createHmac("sha1", salt).update(token).digest().equals(hash);
+    return hostHash(salt, token).equals(hash);
   }
   let matched = false;
   for (const pattern of entry.hosts.patterns) {
@@ -126,11 +126,14 @@ export function fingerprint(key: Buffer): string {
  */
 export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
   const token = hostToken(host, port).toLowerCase();
-  const salt = randomBytes(20);
-  const name = hashed
-    ? `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update(token).digest("base64")}`
-    : token;
+  const salt = hashed ? randomBytes(20) : undefined;
+  const name = salt ? `|1|${salt.toString("base64")}|${hostHash(salt, token).toString("base64")}` : token;
   return `${name} ${keyTypeOf(key)} ${key.toString("base64")}`;
+}
+
+/** A hashed known_hosts name: HMAC-SHA1 of the host token, keyed with the entry's salt. */
+function hostHash(salt: Buffer, token: string): Buffer {
+  return createHmac("sha1", salt).update(token).digest();
 }
 
 /**
