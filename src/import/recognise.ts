@@ -24,23 +24,27 @@ import { parsePostconfN, tableEntries, tableRefs, type HostEntry, type TableRef 
 
 /**
  * What Debian's installer writes into main.cf (postconf -n of a fresh "Local only" or "Internet Site"
- * install): values that need no owner, left out of the playbook. myhostname, mydestination,
- * inet_interfaces and the "Local only" transports are choices about this host and stay.
+ * install of Debian 11, 12 or 13; a list where releases differ): values that need no owner, left out of
+ * the playbook. myhostname, mydestination, inet_interfaces and the "Local only" transports are choices
+ * about this host and stay, and so do Debian 13's mynetworks_style and myorigin, which a Debian 12
+ * admin sets by choice.
  */
-const STOCK: Readonly<Record<string, string | true>> = {
+const STOCK: Readonly<Record<string, string | string[] | true>> = {
   alias_database: "hash:/etc/aliases",
   alias_maps: "hash:/etc/aliases",
   append_dot_mydomain: "no",
   biff: "no",
+  cyrus_sasl_config_path: "/etc/postfix/sasl",
   compatibility_level: true, // whatever the installed release writes
   inet_protocols: "all",
+  mailbox_command: "",
   mailbox_size_limit: "0",
   mynetworks: "127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128",
   myorigin: "/etc/mailname",
   readme_directory: "no",
   recipient_delimiter: "+",
   relayhost: "",
-  smtpd_banner: "$myhostname ESMTP $mail_name (Debian/GNU)",
+  smtpd_banner: ["$myhostname ESMTP $mail_name (Debian/GNU)", "$myhostname ESMTP $mail_name (Debian)"],
   smtpd_relay_restrictions: "permit_mynetworks permit_sasl_authenticated defer_unauth_destination",
   smtpd_tls_cert_file: "/etc/ssl/certs/ssl-cert-snakeoil.pem",
   smtpd_tls_key_file: "/etc/ssl/private/ssl-cert-snakeoil.key",
@@ -130,7 +134,8 @@ export function recognise(facts: HostFacts): Recognised {
   for (const [name, value] of params) {
     if (owned.has(name)) continue;
     const stock = STOCK[name];
-    if (stock === true || (stock !== undefined && normaliseValue(stock) === normaliseValue(value))) continue;
+    const stockValues = stock === undefined || stock === true ? [] : [stock].flat();
+    if (stock === true || stockValues.some((v) => normaliseValue(v) === normaliseValue(value))) continue;
     state.main[name] = value;
   }
   // Options of their own for TLS sessions (e.g. plaintext allowed only there) stay a main: value; the

@@ -87,6 +87,33 @@ describe("import: recognising a hand-made setup", () => {
     expect(effect).to.deep.equal({ mainChanges: [], entryChanges: [], rewrites: [] });
   });
 
+  it("Debian 13's installer values are stock too; its mynetworks_style and myorigin stay the host's", () => {
+    const trixie = `smtpd_banner = $myhostname ESMTP $mail_name (Debian)
+biff = no
+compatibility_level = 3.9
+cyrus_sasl_config_path = /etc/postfix/sasl
+mailbox_command =
+mailbox_size_limit = 0
+recipient_delimiter = +
+inet_interfaces = loopback-only
+inet_protocols = all
+myhostname = nas
+mydestination = nas, localhost
+mynetworks_style = host
+myorigin = $myhostname
+relayhost =
+`;
+    const { doc, effect } = playbookOf(hostFacts(trixie));
+    expect(doc.main).to.deep.equal({
+      inet_interfaces: "loopback-only",
+      mydestination: "nas, localhost",
+      myhostname: "nas",
+      mynetworks_style: "host",
+      myorigin: "$myhostname",
+    });
+    expect(effect).to.deep.equal({ mainChanges: [], entryChanges: [], rewrites: [] });
+  });
+
   it("generic with the guide's name becomes generic:; its apply only rewrites the file and tightens its mode", () => {
     const generic =
       "his@localdomain.local   hisaccount@hisisp.example\n@localdomain.local hisaccount+local@hisisp.example\n";
